@@ -1,0 +1,123 @@
+"""Normalisation of study identifiers: the one definition used by parsers, models and API.
+
+Each ``normalize_*`` returns the canonical form, or ``""`` when the input is empty, and
+raises ``InvalidIdentifier`` when the input is present but cannot be an identifier of
+that kind, so callers can name the offending field.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+__all__ = [
+    "InvalidIdentifier",
+    "normalize_doi",
+    "normalize_issn",
+    "normalize_orcid",
+    "normalize_pmcid",
+    "normalize_pmid",
+    "normalize_title",
+]
+
+
+class InvalidIdentifier(ValueError):
+    pass
+
+
+_PMID_RE = re.compile(r"^(?:pmid:?\s*)?0*(\d{1,9})$", re.IGNORECASE)
+# Registrant codes are digits with optional dot-separated sub-codes; suffix is anything.
+_DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
+_DOI_PREFIX_RE = re.compile(
+    r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/)", re.IGNORECASE
+)
+_PMCID_RE = re.compile(r"^(?:pmc(?:id)?:?\s*)?(?:pmc)?0*(\d{1,9})$", re.IGNORECASE)
+_ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
+_ISSN_RE = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
+
+
+def normalize_pmid(value: str | int | None) -> str:
+    """'PMID: 0033081809' -> '33081809'. PubMed IDs are positive integers."""
+    if value is None:
+        return ""
+    text = str(value).strip()
+    if not text:
+        return ""
+    match = _PMID_RE.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise InvalidIdentifier(f"not a PubMed ID: {text!r}")
+    return match.group(1)
+
+
+def normalize_doi(value: str | None) -> str:
+    """'https://doi.org/10.1186/S12967-020-02592-4' -> '10.1186/s12967-020-02592-4'.
+
+    DOIs are case-insensitive by definition (ISO 26324), so lower case is canonical.
+    """
+    if value is None:
+        return ""
+    text = value.strip()
+    if not text:
+        return ""
+    text = _DOI_PREFIX_RE.sub("", text).strip()
+    # Exports sometimes append "[doi]" (MEDLINE LID) or trailing punctuation.
+    text = re.sub(r"\s*\[doi\]$", "", text, flags=re.IGNORECASE).rstrip(".,;")
+    text = text.lower()
+    if not _DOI_RE.match(text):
+        raise InvalidIdentifier(f"not a DOI: {value.strip()!r}")
+    return text
+
+
+def normalize_pmcid(value: str | int | None) -> str:
+    """'pmc 4821226' / '4821226' -> 'PMC4821226'."""
+    if value is None:
+        return ""
+    text = str(value).strip().replace(" ", "")
+    if not text:
+        return ""
+    match = _PMCID_RE.match(text)
+    if not match or int(match.group(1)) == 0:
+        raise InvalidIdentifier(f"not a PubMed Central ID: {str(value).strip()!r}")
+    return f"PMC{match.group(1)}"
+
+
+def normalize_orcid(value: str | None) -> str:
+    """'https://orcid.org/0000-0002-1825-0097' -> '0000-0002-1825-0097'."""
+    if value is None:
+        return ""
+    text = value.strip()
+    if not text:
+        return ""
+    match = _ORCID_RE.search(text.replace(" ", ""))
+    if not match:
+        raise InvalidIdentifier(f"not an ORCID iD: {text!r}")
+    return "-".join(match.groups()).upper()
+
+
+def normalize_issn(value: str | None) -> str:
+    """'0028-4793' / '00284793' -> '0028-4793'."""
+    if value is None:
+        return ""
+    text = value.strip()
+    if not text:
+        return ""
+    match = _ISSN_RE.match(text)
+    if not match:
+        raise InvalidIdentifier(f"not an ISSN: {text!r}")
+    return f"{match.group(1)}-{match.group(2).upper()}"
+
+
+_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+
+
+def normalize_title(value: str | None) -> str:
+    """A matching key for titles: accents folded, case and punctuation ignored.
+
+    'Mesenchymal Stromal Cells for Osteonecrosis.' and 'mesenchymal stromal cells
+    for osteonecrosis' give the same key, so a study found by title with year matches.
+    """
+    if not value:
+        return ""
+    decomposed = unicodedata.normalize("NFKD", value)
+    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM_RE.sub(" ", ascii_only.casefold()).strip()[:500]

@@ -1,0 +1,268 @@
+"""Typed records produced by the parsers and consumed by the import service.
+
+Every parser in this package turns bytes into an iterator of these dataclasses and
+never touches the ORM, so parsing is testable without a database and the one place
+that writes imported data stays ``evidence.services``.
+
+Conventions shared by every parser:
+- Strings are stripped; a missing value is ``""`` (text) or ``None`` (numbers, dates).
+- Identifiers are normalised with ``evidence.identifiers`` (PMID digits, DOI lower-case
+  without resolver prefix, PMCID with ``PMC`` prefix); an unusable identifier becomes
+  ``""`` and a warning is added to ``StudyRecord.warnings``.
+- ``location`` says where the record starts in its file so error messages can name it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class DatePrecision(StrEnum):
+    YEAR = "year"
+    MONTH = "month"
+    DAY = "day"
+
+
+class ReportingState(StrEnum):
+    """Whether an appraisal field was curated, and what the study said about it."""
+
+    NOT_CURATED = "not_curated"
+    REPORTED = "reported"
+    NOT_REPORTED = "not_reported"
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(slots=True)
+class SourceLocation:
+    """Where a record starts: the file it came from, its 1-based ordinal and line."""
+
+    source: str = ""
+    record: int | None = None
+    line: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.source or "<input>"]
+        if self.record is not None:
+            parts.append(f"record {self.record}")
+        if self.line is not None:
+            parts.append(f"line {self.line}")
+        return ", ".join(parts)
+
+
+@dataclass(slots=True)
+class PublicationDate:
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    # PubMed's free-text MedlineDate ("1998 Dec-1999 Jan") or any date string kept verbatim.
+    text: str = ""
+
+    @property
+    def precision(self) -> DatePrecision | None:
+        if self.year is None:
+            return None
+        if self.month is None:
+            return DatePrecision.YEAR
+        if self.day is None:
+            return DatePrecision.MONTH
+        return DatePrecision.DAY
+
+
+@dataclass(slots=True)
+class JournalRecord:
+    title: str = ""
+    iso_abbreviation: str = ""
+    issn: str = ""  # print ISSN, "1234-567X"
+    eissn: str = ""  # electronic ISSN
+    nlm_id: str = ""
+    publisher: str = ""
+
+
+@dataclass(slots=True)
+class AuthorRecord:
+    last_name: str = ""
+    fore_name: str = ""
+    initials: str = ""
+    # Group authors ("Canadian Respiratory Research Network") have only this.
+    collective_name: str = ""
+    orcid: str = ""  # bare "0000-0002-1825-0097", no URL
+    affiliations: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AbstractSectionRecord:
+    label: str = ""  # as printed: "METHODS AND RESULTS"
+    category: str = ""  # PubMed NlmCategory: BACKGROUND, OBJECTIVE, METHODS, RESULTS, CONCLUSIONS
+    text: str = ""
+
+
+@dataclass(slots=True)
+class MeshQualifierRecord:
+    name: str
+    ui: str = ""
+    is_major: bool = False
+
+
+@dataclass(slots=True)
+class MeshHeadingRecord:
+    descriptor: str
+    ui: str = ""
+    is_major: bool = False
+    qualifiers: list[MeshQualifierRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PublicationTypeRecord:
+    name: str
+    ui: str = ""
+
+
+@dataclass(slots=True)
+class WorkRecord:
+    """A cited or citing work as the source describes it (may not be in the database)."""
+
+    raw_text: str = ""
+    authors: str = ""
+    title: str = ""
+    journal: str = ""
+    year: int | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    pmid: str = ""
+    pmcid: str = ""
+    doi: str = ""
+
+
+@dataclass(slots=True)
+class RelatedArticleRecord:
+    """PubMed CommentsCorrections other than Cites: errata, retractions, comments."""
+
+    relation: str  # PubMed RefType, e.g. "RetractionIn", "RetractionOf", "ErratumIn", "CommentOn"
+    ref_source: str = ""
+    pmid: str = ""
+
+
+@dataclass(slots=True)
+class ReportedValue:
+    """One appraisal field: its reporting state and, when reported, its value."""
+
+    state: ReportingState = ReportingState.NOT_CURATED
+    value: str = ""
+
+
+@dataclass(slots=True)
+class EffectSizeRecord:
+    outcome: str = ""
+    measure: str = ""  # EffectMeasure value: "OR", "RR", "HR", "MD", "SMD", "RD", "other"
+    value: float | None = None
+    ci_lower: float | None = None
+    ci_upper: float | None = None
+    ci_level: float | None = None
+    p_value: float | None = None
+    n_intervention: int | None = None
+    n_comparator: int | None = None
+    timepoint: str = ""
+    certainty: str = ""
+    note: str = ""
+
+
+@dataclass(slots=True)
+class LimitationRecord:
+    description: str
+    category: str = "other"
+    raised_by: str = "authors"  # "authors" or "reviewer"
+
+
+@dataclass(slots=True)
+class ResearchGapRecord:
+    description: str
+    category: str = "other"
+    future_direction: str = ""
+
+
+@dataclass(slots=True)
+class ConceptRecord:
+    name: str
+    kind: str = "topic"  # "topic", "condition", "mechanism"
+
+
+@dataclass(slots=True)
+class AppraisalRecord:
+    design: str = ""  # StudyDesign value, "" when not curated
+    population: ReportedValue = field(default_factory=ReportedValue)
+    sample_size: ReportedValue = field(default_factory=ReportedValue)  # value: digits
+    intervention: ReportedValue = field(default_factory=ReportedValue)
+    comparator: ReportedValue = field(default_factory=ReportedValue)
+    outcomes: ReportedValue = field(default_factory=ReportedValue)
+    safety: ReportedValue = field(default_factory=ReportedValue)
+    effect_measures: ReportedValue = field(default_factory=ReportedValue)
+    main_result: str = ""
+    practice_relevance: str = ""
+    risk_of_bias: str = ""
+    risk_of_bias_tool: str = ""
+    certainty: str = ""
+    notes: str = ""
+    concepts: list[ConceptRecord] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StudyRecord:
+    location: SourceLocation = field(default_factory=SourceLocation)
+    pmid: str = ""
+    doi: str = ""
+    pmcid: str = ""
+    title: str = ""
+    abstract: str = ""  # plain text; for structured abstracts the sections joined
+    abstract_sections: list[AbstractSectionRecord] = field(default_factory=list)
+    language: str = ""  # as given by the source, e.g. "eng"
+    journal: JournalRecord | None = None
+    volume: str = ""
+    issue: str = ""
+    pages: str = ""
+    pub_date: PublicationDate = field(default_factory=PublicationDate)
+    authors: list[AuthorRecord] = field(default_factory=list)
+    publication_types: list[PublicationTypeRecord] = field(default_factory=list)
+    mesh_headings: list[MeshHeadingRecord] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    citation_count: int | None = None
+    references: list[WorkRecord] = field(default_factory=list)  # works this study cites
+    cited_by: list[WorkRecord] = field(default_factory=list)  # works citing this study
+    related_articles: list[RelatedArticleRecord] = field(default_factory=list)
+    # Curated content: only the evidence summary and EviDB JSON carry these.
+    appraisal: AppraisalRecord | None = None
+    effect_sizes: list[EffectSizeRecord] = field(default_factory=list)
+    limitations: list[LimitationRecord] = field(default_factory=list)
+    research_gaps: list[ResearchGapRecord] = field(default_factory=list)
+    review_status: str = ""  # only EviDB JSON carries it
+    # Non-fatal observations for the import report ("no identifier: needs curation").
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class DeletedCitations:
+    """PubMed update files' <DeleteCitation>: these PMIDs were withdrawn from PubMed."""
+
+    location: SourceLocation
+    pmids: list[str]
+
+
+@dataclass(slots=True)
+class InvalidRecord:
+    """A record the parser could not use; the file may still have good ones after it."""
+
+    location: SourceLocation
+    reason: str
+
+
+ParsedItem = StudyRecord | DeletedCitations | InvalidRecord
+
+
+class ParseError(Exception):
+    """The file as a whole cannot be read further (not XML, hostile XML, truncated...)."""
+
+    def __init__(self, reason: str, location: SourceLocation | None = None) -> None:
+        self.reason = reason
+        self.location = location or SourceLocation()
+        super().__init__(f"{self.location}: {reason}")

@@ -1,0 +1,50 @@
+"""Decoding helpers shared by the text-format parsers (MEDLINE, RIS, BibTeX, seeds, JSON)."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import BinaryIO
+
+from evidence.importers.records import ParseError, SourceLocation
+
+_WHITESPACE_RE = re.compile(r"\s+")
+
+
+def decode_text(data: bytes, *, source_name: str = "") -> tuple[str, list[str]]:
+    """Bytes to text: UTF-8 (BOM dropped), else Windows-1252, with a warning when guessed.
+
+    Returns the text with line endings unified to '\\n' and a list of warnings. Reference
+    managers on Windows still write cp1252; rejecting those files would lose records.
+    """
+    warnings: list[str] = []
+    if b"\x00" in data[:4096]:
+        if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            text = data.decode("utf-16")
+        else:
+            raise ParseError(
+                "binary content (NUL bytes): not a citation text file",
+                SourceLocation(source_name),
+            )
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            text = data.decode("cp1252", errors="replace")
+            warnings.append(
+                f"{source_name or '<input>'}: not valid UTF-8 (byte {exc.start}); "
+                "read as Windows-1252"
+            )
+    text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return text, warnings
+
+
+def read_text(stream: BinaryIO, *, source_name: str = "") -> tuple[str, list[str]]:
+    return decode_text(stream.read(), source_name=source_name)
+
+
+def clean(value: str | None) -> str:
+    """Collapse runs of white space (incl. no-break and thin spaces) and unescape entities."""
+    if not value:
+        return ""
+    return _WHITESPACE_RE.sub(" ", html.unescape(value)).strip()
