@@ -252,6 +252,9 @@ class Study(models.Model):
         related_name="studies",
         help_text="The last import that created or updated this study.",
     )
+    # Digest of the bibliographic content last imported: an unchanged record in a
+    # re-import is recognised from this alone and costs no writes.
+    import_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     # Title, abstract, keywords and MeSH terms in one text, for full-text search
     # (a GIN index over its tsvector on PostgreSQL; LIKE scans on SQLite).
     search_document = models.TextField(blank=True, editable=False)
@@ -259,7 +262,9 @@ class Study(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["search_document", "title_key"])
+    history = HistoricalRecords(
+        excluded_fields=["search_document", "title_key", "import_fingerprint"]
+    )
 
     class Meta:
         ordering = ["-pub_year", "-id"]

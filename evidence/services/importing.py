@@ -1,0 +1,227 @@
+"""The import service: the one place that writes imported records.
+
+``study_import`` reads a citation file through the parsers, matches each record to the
+studies already held (PMID, then DOI, then PMCID, then normalised title with year),
+creates, updates or leaves them, links the citation graph in both directions, and
+records what it did in an ``ImportRun``.
+
+Transactions: the whole file is one transaction, so a failed or interrupted import
+leaves the database as it was. Invalid records are found before anything is written
+for them; without ``skip_invalid`` one invalid record rolls the file back, with it the
+valid records go in and the invalid ones are listed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from evidence.importers.records import (
+    DeletedCitations,
+    InvalidRecord,
+    ParseError,
+    SourceLocation,
+    StudyRecord,
+)
+from evidence.importers.registry import parse_source
+from evidence.models import ImportRun, ImportStatus
+from evidence.services import values
+from evidence.services.writer import BatchWriter
+
+logger = logging.getLogger(__name__)
+
+ON_DUPLICATE_CHOICES = ("update", "skip")
+BATCH_SIZE = 1000
+MAX_MESSAGES = 1000
+
+
+class _RollBack(Exception):
+    """Raised inside the import transaction to undo it (dry run or invalid records)."""
+
+
+@dataclass
+class ImportReport:
+    """Counts and messages of one run; messages are capped, counts are exact."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    merged: int = 0
+    skipped: int = 0
+    failed: int = 0
+    deleted: int = 0
+    records_seen: int = 0
+    messages: list[dict[str, str]] = field(default_factory=list)
+    dropped_messages: int = 0
+
+    def add(self, level: str, location: SourceLocation | str, message: str) -> None:
+        if len(self.messages) >= MAX_MESSAGES:
+            self.dropped_messages += 1
+            return
+        self.messages.append({"level": level, "location": str(location), "message": message})
+
+    def error(self, location: SourceLocation | str, message: str) -> None:
+        self.failed += 1
+        self.add("error", location, message)
+
+
+def study_import(
+    *,
+    stream: BinaryIO,
+    source_name: str,
+    format: str = "auto",
+    user: AbstractBaseUser | None = None,
+    dry_run: bool = False,
+    on_duplicate: str = "update",
+    skip_invalid: bool = False,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> ImportRun:
+    """Import one citation file and return its saved ``ImportRun``.
+
+    Never raises for bad input: a malformed file or record is reported in the run's
+    messages with its place (file, record, line) and the run's status says
+    ``failed``. Raises ``ValueError`` only for a programming error in the arguments.
+    """
+    if on_duplicate not in ON_DUPLICATE_CHOICES:
+        raise ValueError(f"on_duplicate must be one of {ON_DUPLICATE_CHOICES}")
+    run = ImportRun.objects.create(
+        user=user if user is not None and user.is_authenticated else None,
+        source_name=source_name[:500],
+        format=format,
+        options={"dry_run": dry_run, "on_duplicate": on_duplicate, "skip_invalid": skip_invalid},
+    )
+    report = ImportReport()
+    status = ImportStatus.FAILED
+    try:
+        try:
+            with transaction.atomic():
+                detected, items = parse_source(
+                    stream,
+                    source_name=source_name,
+                    format=format,
+                    max_decompressed_bytes=settings.EVIDB_MAX_DECOMPRESSED_BYTES,
+                )
+                run.format = detected
+                writer = BatchWriter(
+                    run=run, report=report, on_duplicate=on_duplicate, source_name=source_name
+                )
+                _consume(items, writer, report, progress, batch_size)
+                if report.failed and not skip_invalid:
+                    raise _RollBack(
+                        f"{report.failed} invalid record(s): nothing was imported "
+                        "(use skip-invalid to import the valid ones)"
+                    )
+                if dry_run:
+                    raise _RollBack("dry run: nothing was saved")
+            status = ImportStatus.SUCCEEDED
+        except ParseError as exc:
+            report.error(exc.location, exc.reason)
+            report.add("error", source_name, "nothing was imported")
+        except _RollBack as exc:
+            status = ImportStatus.DRY_RUN if dry_run and not report.failed else ImportStatus.FAILED
+            report.add("info" if status == ImportStatus.DRY_RUN else "error", source_name, str(exc))
+            if status == ImportStatus.FAILED:
+                _discard_counts(report)
+    except BaseException:
+        # Ctrl-C or a crash: the transaction is already rolled back; say so and re-raise.
+        run.status = ImportStatus.FAILED
+        report.add("error", source_name, "import interrupted: nothing was imported")
+        _save_run(run, report)
+        raise
+    run.status = status
+    _save_run(run, report)
+    logger.info(
+        "import %s (%s): %s created, %s updated, %s unchanged, %s failed",
+        source_name,
+        run.format,
+        report.created,
+        report.updated,
+        report.unchanged,
+        report.failed,
+    )
+    return run
+
+
+def _discard_counts(report: ImportReport) -> None:
+    """After a rollback nothing was created or updated; failures stay reported."""
+    report.created = report.updated = report.unchanged = report.merged = 0
+    report.skipped = report.deleted = 0
+
+
+def _consume(
+    items: Iterator,
+    writer: BatchWriter,
+    report: ImportReport,
+    progress: Callable[[int], None] | None,
+    batch_size: int,
+) -> None:
+    batch: list[StudyRecord] = []
+    for item in _guard(items, report):
+        if isinstance(item, StudyRecord):
+            report.records_seen += 1
+            errors = values.validate(item)
+            if errors:
+                for error in errors:
+                    report.error(item.location, error)
+                continue
+            batch.append(item)
+            if len(batch) >= batch_size:
+                writer.write(batch)
+                batch = []
+                if progress:
+                    progress(report.records_seen)
+        elif isinstance(item, InvalidRecord):
+            report.records_seen += 1
+            report.error(item.location, item.reason)
+        elif isinstance(item, DeletedCitations):
+            writer.write(batch)
+            batch = []
+            writer.delete(item)
+    writer.write(batch)
+    if progress:
+        progress(report.records_seen)
+
+
+def _guard(items: Iterable, report: ImportReport) -> Iterator:
+    """Turn a ParseError in the middle of a file into a reported failure.
+
+    Records before the failure point were parsed and can still be imported with
+    skip-invalid; without it the failure rolls the file back like any invalid record.
+    """
+    try:
+        yield from items
+    except ParseError as exc:
+        report.error(exc.location, exc.reason)
+
+
+def _save_run(run: ImportRun, report: ImportReport) -> None:
+    if report.dropped_messages:
+        report.messages.append(
+            {
+                "level": "info",
+                "location": run.source_name,
+                "message": f"{report.dropped_messages} more messages not stored",
+            }
+        )
+    for name in (
+        "created",
+        "updated",
+        "unchanged",
+        "merged",
+        "skipped",
+        "failed",
+        "deleted",
+        "records_seen",
+    ):
+        setattr(run, name, getattr(report, name))
+    run.messages = report.messages
+    run.finished_at = timezone.now()
+    run.save()

@@ -1,0 +1,202 @@
+"""Pure conversions from parsed records to column values, and record validation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import orjson
+
+from evidence.identifiers import normalize_title
+from evidence.importers.records import (
+    AuthorRecord,
+    ReportingState,
+    SourceLocation,
+    StudyRecord,
+)
+from evidence.models.appraisal import REPORTED_FIELDS
+from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
+from evidence.models.choices import (
+    Certainty,
+    ConceptKind,
+    EffectMeasure,
+    LimitationCategory,
+    RaisedBy,
+    ResearchGapCategory,
+    ReviewStatus,
+    RiskOfBias,
+    RiskOfBiasTool,
+    StudyDesign,
+)
+
+RETRACTION_RELATIONS = {"RetractionIn", "RetractedandReplacedIn", "RetractionOf"}
+RETRACTED_TYPE = "Retracted Publication"
+
+# Column widths of the models, checked before writing so a long value is reported with
+# its record and field instead of failing the whole batch in the database.
+STUDY_LIMITS = {"volume": 64, "issue": 64, "pages": 64, "language": 16}
+WORK_LIMITS = {"journal": 500, "volume": 64, "issue": 64, "pages": 64}
+
+_EMPTY_LOCATION = SourceLocation()
+
+
+def fingerprint(record: StudyRecord) -> str:
+    """Digest of everything a record says, except where it sat in its file."""
+    location, warnings = record.location, record.warnings
+    record.location, record.warnings = _EMPTY_LOCATION, []
+    try:
+        payload = orjson.dumps(record)
+    finally:
+        record.location, record.warnings = location, warnings
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def publication_date(record: StudyRecord) -> tuple[dt.date | None, str, int | None]:
+    """(date, precision, year); a month or day that cannot exist is dropped with a warning."""
+    parts = record.pub_date
+    year = parts.year
+    if year is None:
+        return None, "", None
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        record.warnings.append(f"publication year {year} is out of range; left empty")
+        return None, "", None
+    month, day = parts.month, parts.day
+    if month is not None and not 1 <= month <= 12:
+        record.warnings.append(f"publication month {month} is impossible; kept the year only")
+        month = day = None
+    if day is not None:
+        try:
+            return dt.date(year, month or 1, day), "day", year
+        except ValueError:
+            record.warnings.append(f"publication day {year}-{month}-{day} is impossible")
+            day = None
+    if month is not None:
+        return dt.date(year, month, 1), "month", year
+    return dt.date(year, 1, 1), "year", year
+
+
+def fit(record: StudyRecord, value: str, limit: int, field: str) -> str:
+    if len(value) <= limit:
+        return value
+    record.warnings.append(f"{field} longer than {limit} characters; truncated")
+    return value[:limit]
+
+
+def search_document(title: str, abstract: str, keywords: list[str], mesh: list[str]) -> str:
+    return "\n".join(
+        part for part in (title, abstract, " ; ".join(keywords), " ; ".join(mesh)) if part
+    )
+
+
+def is_retracted(record: StudyRecord) -> bool:
+    return any(
+        r.relation in RETRACTION_RELATIONS and r.relation != "RetractionOf"
+        for r in record.related_articles
+    ) or any(t.name == RETRACTED_TYPE for t in record.publication_types)
+
+
+def author_fields(author: AuthorRecord) -> dict[str, str]:
+    last = author.last_name[:255]
+    collective = author.collective_name[:500]
+    if not last and not collective:
+        # A lone fore name (some RIS exports) is all we have: keep it as the last name.
+        last = author.fore_name[:255]
+    initials = author.initials or "".join(p[:1] for p in author.fore_name.replace("-", " ").split())
+    return {
+        "last_name": last,
+        "fore_name": author.fore_name[:255] if last != author.fore_name[:255] else "",
+        "initials": initials[:32],
+        "collective_name": collective,
+        "orcid": author.orcid[:19],
+    }
+
+
+def has_content(record: StudyRecord) -> bool:
+    return bool(record.pmid or record.doi or record.pmcid or record.title or record.abstract)
+
+
+def _check_choice(errors: list[str], field: str, value: str, choices: type) -> None:
+    if value and value not in choices.values:
+        errors.append(f"{field}: {value!r} is not one of {', '.join(choices.values)}")
+
+
+def validate(record: StudyRecord) -> list[str]:
+    """Reasons the record cannot be stored; an empty list means it can."""
+    errors: list[str] = []
+    if not has_content(record):
+        errors.append("record has no identifier, title or abstract")
+    if record.citation_count is not None and record.citation_count < 0:
+        errors.append(f"citation_count: {record.citation_count} is negative")
+    if record.review_status:
+        _check_choice(errors, "review_status", record.review_status, ReviewStatus)
+    appraisal = record.appraisal
+    if appraisal is not None:
+        _check_choice(errors, "appraisal.design", appraisal.design, StudyDesign)
+        _check_choice(errors, "appraisal.risk_of_bias", appraisal.risk_of_bias, RiskOfBias)
+        _check_choice(
+            errors, "appraisal.risk_of_bias_tool", appraisal.risk_of_bias_tool, RiskOfBiasTool
+        )
+        _check_choice(errors, "appraisal.certainty", appraisal.certainty, Certainty)
+        for name in REPORTED_FIELDS:
+            reported = getattr(appraisal, name)
+            _check_choice(errors, f"appraisal.{name}.state", reported.state, ReportingState)
+            if reported.state == ReportingState.REPORTED and not reported.value.strip():
+                errors.append(f"appraisal.{name}: reported but no value given")
+            if reported.state != ReportingState.REPORTED and reported.value.strip():
+                errors.append(
+                    f"appraisal.{name}: a value is given but the state is {reported.state}"
+                )
+        sample = appraisal.sample_size
+        if sample.state == ReportingState.REPORTED and not sample.value.strip().isdigit():
+            errors.append(f"appraisal.sample_size: {sample.value!r} is not a whole number >= 0")
+        for index, concept in enumerate(appraisal.concepts):
+            _check_choice(errors, f"appraisal.concepts[{index}].kind", concept.kind, ConceptKind)
+    for index, effect in enumerate(record.effect_sizes):
+        where = f"effect_sizes[{index}]"
+        _check_choice(errors, f"{where}.measure", effect.measure, EffectMeasure)
+        _check_choice(errors, f"{where}.certainty", effect.certainty, Certainty)
+        if not effect.outcome:
+            errors.append(f"{where}.outcome: required")
+        if not effect.measure:
+            errors.append(f"{where}.measure: required")
+        if (
+            effect.ci_lower is not None
+            and effect.ci_upper is not None
+            and effect.ci_lower > effect.ci_upper
+        ):
+            errors.append(
+                f"{where}: CI lower bound {effect.ci_lower} exceeds upper bound {effect.ci_upper}"
+            )
+        if effect.p_value is not None and not 0 <= effect.p_value <= 1:
+            errors.append(f"{where}.p_value: {effect.p_value} is not between 0 and 1")
+        if effect.ci_level is not None and not 0 < effect.ci_level < 100:
+            errors.append(f"{where}.ci_level: {effect.ci_level} is not a percentage")
+        for name in ("n_intervention", "n_comparator"):
+            value = getattr(effect, name)
+            if value is not None and value < 0:
+                errors.append(f"{where}.{name}: {value} is negative")
+    for index, limitation in enumerate(record.limitations):
+        _check_choice(
+            errors, f"limitations[{index}].category", limitation.category, LimitationCategory
+        )
+        _check_choice(errors, f"limitations[{index}].raised_by", limitation.raised_by, RaisedBy)
+        if not limitation.description.strip():
+            errors.append(f"limitations[{index}].description: required")
+    for index, gap in enumerate(record.research_gaps):
+        _check_choice(errors, f"research_gaps[{index}].category", gap.category, ResearchGapCategory)
+        if not gap.description.strip():
+            errors.append(f"research_gaps[{index}].description: required")
+    return errors
+
+
+def title_key(record: StudyRecord) -> str:
+    return normalize_title(record.title)
+
+
+def abstract_key(text: str) -> str:
+    """Whitespace-insensitive key used to attach an evidence summary to its study."""
+    return " ".join(text.split()).casefold()

@@ -1,0 +1,1218 @@
+"""Batch writes of parsed records: matching, creation, updates and the citation graph.
+
+A batch costs a fixed number of queries whatever its size (lookups by identifier with
+IN lists, one COPY per table), so an import of a baseline file scales with rows, not
+with round trips. Per-record queries happen only on rare paths: merging two graph
+nodes that turn out to be the same work, and attaching an identifier-less evidence
+summary by its abstract.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from evidence.importers.records import (
+    AppraisalRecord,
+    DeletedCitations,
+    ReportingState,
+    StudyRecord,
+    WorkRecord,
+)
+from evidence.models import (
+    Appraisal,
+    Author,
+    Authorship,
+    Citation,
+    Concept,
+    EffectSize,
+    Journal,
+    Limitation,
+    MeshDescriptor,
+    PublicationType,
+    ResearchGap,
+    ReviewStatus,
+    Study,
+    StudyMeshHeading,
+    Work,
+)
+from evidence.models.appraisal import REPORTED_FIELDS
+from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
+from evidence.services import values
+from evidence.services.bulk import allocate_ids, chunked, insert_rows
+
+if TYPE_CHECKING:
+    from evidence.models import ImportRun
+    from evidence.services.importing import ImportReport
+
+STUDY_FIELDS = (
+    "id",
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "title_key",
+    "abstract",
+    "abstract_sections",
+    "language",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "pub_date_precision",
+    "pub_date_text",
+    "pub_year",
+    "keywords",
+    "related_articles",
+    "is_retracted",
+    "citation_count",
+    "review_status",
+    "imported_from",
+    "imported_at",
+    "import_run",
+    "import_fingerprint",
+    "search_document",
+    "created_at",
+    "updated_at",
+)
+# Bibliographic fields an update may change: curated fields (review status, appraisal)
+# are never in this list.
+UPDATABLE_FIELDS = (
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "abstract",
+    "abstract_sections",
+    "language",
+    "journal_id",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "pub_date_precision",
+    "pub_date_text",
+    "pub_year",
+    "keywords",
+    "related_articles",
+    "is_retracted",
+    "citation_count",
+)
+APPRAISAL_FIELDS = (
+    "study",
+    "design",
+    *(name for field in REPORTED_FIELDS for name in (f"{field}_state", field)),
+    "main_result",
+    "practice_relevance",
+    "risk_of_bias",
+    "risk_of_bias_tool",
+    "certainty",
+    "notes",
+    "updated_at",
+)
+AUTHORSHIP_FIELDS = (
+    "study",
+    "author",
+    "position",
+    "last_name",
+    "fore_name",
+    "initials",
+    "collective_name",
+    "orcid",
+    "affiliations",
+)
+WORK_FIELDS = (
+    "id",
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "raw_text",
+    "study",
+)
+
+
+@dataclass
+class _Known:
+    """What matching needs to know about a study already in the database."""
+
+    id: int
+    pmid: int | None
+    doi: str | None
+    pmcid: str | None
+    title_key: str = ""
+    pub_year: int | None = None
+    fingerprint: str = ""
+
+
+@dataclass
+class _WorkIndex:
+    """Works of the graph found so far in this batch, by each identifier."""
+
+    by_pmid: dict[int, int] = field(default_factory=dict)
+    by_doi: dict[str, int] = field(default_factory=dict)
+    by_pmcid: dict[str, int] = field(default_factory=dict)
+    info: dict[int, dict] = field(default_factory=dict)
+
+    def add(
+        self,
+        work_id: int,
+        pmid: int | None,
+        doi: str | None,
+        pmcid: str | None,
+        study_id: int | None,
+    ) -> None:
+        self.info[work_id] = {"pmid": pmid, "doi": doi, "pmcid": pmcid, "study_id": study_id}
+        if pmid:
+            self.by_pmid.setdefault(pmid, work_id)
+        if doi:
+            self.by_doi.setdefault(doi, work_id)
+        if pmcid:
+            self.by_pmcid.setdefault(pmcid, work_id)
+
+    def find(self, pmid: int | None, doi: str | None, pmcid: str | None) -> list[int]:
+        found: list[int] = []
+        for key, table in ((pmid, self.by_pmid), (doi, self.by_doi), (pmcid, self.by_pmcid)):
+            if key and key in table and table[key] not in found:
+                found.append(table[key])
+        return found
+
+    def forget(self, work_id: int) -> None:
+        info = self.info.pop(work_id, None)
+        if not info:
+            return
+        for key, table in (
+            (info["pmid"], self.by_pmid),
+            (info["doi"], self.by_doi),
+            (info["pmcid"], self.by_pmcid),
+        ):
+            if key and table.get(key) == work_id:
+                del table[key]
+
+
+def _pmid(value: str) -> int | None:
+    return int(value) if value else None
+
+
+def _reported_kwargs(appraisal: AppraisalRecord) -> dict[str, object]:
+    data: dict[str, object] = {"design": appraisal.design}
+    for name in REPORTED_FIELDS:
+        reported = getattr(appraisal, name)
+        state = str(reported.state)
+        data[f"{name}_state"] = state
+        if name == "sample_size":
+            data[name] = int(reported.value) if state == ReportingState.REPORTED else None
+        else:
+            data[name] = reported.value if state == ReportingState.REPORTED else ""
+    for name in (
+        "main_result",
+        "practice_relevance",
+        "risk_of_bias",
+        "risk_of_bias_tool",
+        "certainty",
+        "notes",
+    ):
+        data[name] = getattr(appraisal, name)
+    return data
+
+
+class BatchWriter:
+    def __init__(
+        self, *, run: ImportRun, report: ImportReport, on_duplicate: str, source_name: str
+    ) -> None:
+        self.run = run
+        self.report = report
+        self.on_duplicate = on_duplicate
+        self.source_name = source_name[:255]
+        self.now = timezone.now()
+        # Lookup caches for the run: vocabularies repeat across records.
+        self.journal_ids: dict[str, int] = {}
+        self.author_ids: dict[str, int] = {}
+        self.mesh_ids: dict[str, int] = {}
+        self.pubtype_ids: dict[str, int] = {}
+        self.concept_ids: dict[tuple[str, str], int] = {}
+        # Studies created or updated by this run: a later record matching one is a
+        # duplicate within the source ("merged").
+        self.touched: set[int] = set()
+
+    # ------------------------------------------------------------------ entry points
+
+    def write(self, records: list[StudyRecord]) -> None:
+        if not records:
+            return
+        known = self._lookup(records)
+        creates: list[StudyRecord] = []
+        updates: list[tuple[StudyRecord, _Known]] = []
+        deferred: list[StudyRecord] = []
+        pending: set[str] = set()
+        for record in records:
+            match = self._match(record, known)
+            if match is not None:
+                updates.append((record, match))
+                continue
+            keys = self._keys(record)
+            if keys & pending:
+                deferred.append(record)  # same work twice in one batch: merge after insert
+                continue
+            pending |= keys
+            creates.append(record)
+        graph: list[tuple[StudyRecord, int]] = []
+        graph += self._create(creates)
+        graph += self._update(updates)
+        self._link_graph(graph)
+        if deferred:
+            self.write(deferred)
+
+    def delete(self, item: DeletedCitations) -> None:
+        """Apply PubMed's DeleteCitation, keeping curated work (it is excluded instead)."""
+        pmids = [int(p) for p in item.pmids if p]
+        for chunk in chunked(pmids):
+            studies = Study.objects.filter(pmid__in=chunk).select_related("appraisal")
+            for study in studies:
+                curated = study.review_status != ReviewStatus.DRAFT or (
+                    hasattr(study, "appraisal") and study.appraisal.design
+                )
+                if curated:
+                    Study.objects.filter(pk=study.pk).update(review_status=ReviewStatus.EXCLUDED)
+                    self.report.add(
+                        "warning",
+                        item.location,
+                        f"PMID {study.pmid} was deleted from PubMed; it has curation, so it "
+                        "was marked excluded instead of deleted",
+                    )
+                else:
+                    study.delete()
+                    self.report.deleted += 1
+
+    # ------------------------------------------------------------------ matching
+
+    @staticmethod
+    def _keys(record: StudyRecord) -> set[str]:
+        keys = set()
+        if record.pmid:
+            keys.add(f"pmid:{record.pmid}")
+        if record.doi:
+            keys.add(f"doi:{record.doi}")
+        if record.pmcid:
+            keys.add(f"pmcid:{record.pmcid}")
+        if not keys:
+            title_key = values.title_key(record)
+            if title_key:
+                keys.add(f"title:{title_key}|{record.pub_date.year}")
+            else:
+                keys.add(f"abstract:{values.abstract_key(record.abstract)[:200]}")
+        return keys
+
+    def _lookup(self, records: list[StudyRecord]) -> dict[str, _Known]:
+        """Fetch the studies any record of the batch could match, keyed like _keys."""
+        pmids = sorted({int(r.pmid) for r in records if r.pmid})
+        dois = sorted({r.doi for r in records if r.doi})
+        pmcids = sorted({r.pmcid for r in records if r.pmcid})
+        title_keys = sorted({values.title_key(r) for r in records if r.title} - {""})
+        columns = ("id", "pmid", "doi", "pmcid", "title_key", "pub_year", "import_fingerprint")
+        found: dict[int, _Known] = {}
+        lookups = [
+            ("pmid__in", pmids),
+            ("doi__in", dois),
+            ("pmcid__in", pmcids),
+            ("title_key__in", title_keys),
+        ]
+        for lookup, wanted in lookups:
+            for chunk in chunked(wanted):
+                for row in Study.objects.filter(**{lookup: chunk}).values_list(*columns):
+                    found[row[0]] = _Known(*row)
+        known: dict[str, _Known] = {}
+        for study in found.values():
+            if study.pmid:
+                known[f"pmid:{study.pmid}"] = study
+            if study.doi:
+                known[f"doi:{study.doi}"] = study
+            if study.pmcid:
+                known[f"pmcid:{study.pmcid}"] = study
+            if study.title_key:
+                known.setdefault(f"title:{study.title_key}|{study.pub_year}", study)
+        for record in records:
+            if not (record.pmid or record.doi or record.pmcid or record.title) and record.abstract:
+                match = self._by_abstract(record.abstract)
+                if match is not None:
+                    known[f"abstract:{values.abstract_key(record.abstract)[:200]}"] = match
+        return known
+
+    @staticmethod
+    def _by_abstract(abstract: str) -> _Known | None:
+        """An evidence summary carries only the original abstract: find its study."""
+        key = values.abstract_key(abstract)
+        words = abstract.split()
+        probe = " ".join(words[:8])
+        if not probe:
+            return None
+        candidates = Study.objects.filter(abstract__icontains=probe).values_list(
+            "id",
+            "pmid",
+            "doi",
+            "pmcid",
+            "title_key",
+            "pub_year",
+            "import_fingerprint",
+            "abstract",
+        )[:50]
+        for *row, text in candidates:
+            if values.abstract_key(text) == key:
+                return _Known(*row)
+        return None
+
+    @staticmethod
+    def _compatible(record: StudyRecord, study: _Known) -> bool:
+        """A title match must not contradict an identifier both sides have."""
+        if record.pmid and study.pmid and int(record.pmid) != study.pmid:
+            return False
+        if record.doi and study.doi and record.doi != study.doi:
+            return False
+        return not (record.pmcid and study.pmcid and record.pmcid != study.pmcid)
+
+    def _match(self, record: StudyRecord, known: dict[str, _Known]) -> _Known | None:
+        for key in (
+            f"pmid:{record.pmid}" if record.pmid else "",
+            f"doi:{record.doi}" if record.doi else "",
+            f"pmcid:{record.pmcid}" if record.pmcid else "",
+        ):
+            if key and key in known:
+                return known[key]
+        title_key = values.title_key(record)
+        if title_key:
+            study = known.get(f"title:{title_key}|{record.pub_date.year}")
+            if study is not None and self._compatible(record, study):
+                return study
+        elif not (record.pmid or record.doi or record.pmcid):
+            return known.get(f"abstract:{values.abstract_key(record.abstract)[:200]}")
+        return None
+
+    # ------------------------------------------------------------------ vocabularies
+
+    def _resolve(self, model, cache: dict, wanted: dict[str, dict], key_field: str) -> None:
+        """Fill ``cache`` (key -> id) for ``wanted`` (key -> field values), creating rows."""
+        missing = [key for key in wanted if key not in cache]
+        if not missing:
+            return
+        for chunk in chunked(missing):
+            cache.update(
+                model.objects.filter(**{f"{key_field}__in": chunk}).values_list(key_field, "id")
+            )
+        to_create = [
+            model(**{key_field: key, **wanted[key]}) for key in missing if key not in cache
+        ]
+        if to_create:
+            model.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=500)
+            still = [obj.__dict__[key_field] for obj in to_create]
+            for chunk in chunked(still):
+                cache.update(
+                    model.objects.filter(**{f"{key_field}__in": chunk}).values_list(key_field, "id")
+                )
+
+    def _journal_key(self, record: StudyRecord) -> str | None:
+        journal = record.journal
+        if journal is None or not (journal.title or journal.iso_abbreviation):
+            return None
+        return Journal.make_key(
+            title=journal.title or journal.iso_abbreviation,
+            issn=journal.issn,
+            eissn=journal.eissn,
+            nlm_id=journal.nlm_id,
+        )[:300]
+
+    def _resolve_journals(self, records: Iterable[StudyRecord]) -> None:
+        wanted: dict[str, dict] = {}
+        for record in records:
+            key = self._journal_key(record)
+            if key and key not in self.journal_ids and key not in wanted:
+                journal = record.journal
+                wanted[key] = {
+                    "title": (journal.title or journal.iso_abbreviation)[:500],
+                    "iso_abbreviation": journal.iso_abbreviation[:255],
+                    "issn": journal.issn,
+                    "eissn": journal.eissn,
+                    "nlm_id": journal.nlm_id[:32],
+                    "publisher": journal.publisher[:255],
+                }
+        if not wanted:
+            return
+        # A journal first seen with ISSN, now named only by title (RIS without SN), or
+        # the reverse, is the same journal: look it up by ISSN and by title too.
+        issns = {v[k] for v in wanted.values() for k in ("issn", "eissn") if v[k]}
+        titles = {v["title"].lower() for v in wanted.values()}
+        by_issn: dict[str, int] = {}
+        by_title: dict[str, int] = {}
+        for chunk in chunked(sorted(issns)):
+            for jid, issn, eissn in Journal.objects.filter(
+                Q(issn__in=chunk) | Q(eissn__in=chunk)
+            ).values_list("id", "issn", "eissn"):
+                by_issn.setdefault(issn, jid)
+                by_issn.setdefault(eissn, jid)
+        for chunk in chunked(sorted(titles)):
+            for jid, title in (
+                Journal.objects.annotate(t=Lower("title"))
+                .filter(t__in=chunk)
+                .values_list("id", "t")
+            ):
+                by_title.setdefault(title, jid)
+        for key, data in list(wanted.items()):
+            jid = by_issn.get(data["issn"]) or by_issn.get(data["eissn"])
+            if jid is None and not (data["issn"] or data["eissn"]):
+                jid = by_title.get(data["title"].lower())
+            if jid is not None:
+                self.journal_ids[key] = jid
+                del wanted[key]
+        self._resolve(Journal, self.journal_ids, wanted, "key")
+
+    def _resolve_vocabularies(self, records: list[StudyRecord]) -> None:
+        self._resolve_journals(records)
+        authors: dict[str, dict] = {}
+        mesh: dict[str, dict] = {}
+        pubtypes: dict[str, dict] = {}
+        for record in records:
+            for author in record.authors:
+                fields = values.author_fields(author)
+                if fields["last_name"] or fields["collective_name"]:
+                    key = Author.make_key(**fields)
+                    if key not in self.author_ids:
+                        authors.setdefault(key, fields)
+            for heading in record.mesh_headings:
+                name = heading.descriptor[:255]
+                if name and name not in self.mesh_ids:
+                    mesh.setdefault(name, {"ui": heading.ui[:16]})
+            for ptype in record.publication_types:
+                name = ptype.name[:255]
+                if name and name not in self.pubtype_ids:
+                    pubtypes.setdefault(name, {"ui": ptype.ui[:16]})
+        self._resolve(Author, self.author_ids, authors, "key")
+        self._resolve(MeshDescriptor, self.mesh_ids, mesh, "name")
+        self._resolve(PublicationType, self.pubtype_ids, pubtypes, "name")
+
+    def _concept_ids(self, appraisal: AppraisalRecord) -> list[int]:
+        ids = []
+        for concept in appraisal.concepts:
+            name = concept.name.strip()[:255]
+            if not name:
+                continue
+            key = (concept.kind, name)
+            if key not in self.concept_ids:
+                obj, _ = Concept.objects.get_or_create(kind=concept.kind, name=name)
+                self.concept_ids[key] = obj.id
+            if self.concept_ids[key] not in ids:
+                ids.append(self.concept_ids[key])
+        return ids
+
+    # ------------------------------------------------------------------ row builders
+
+    def _study_values(self, record: StudyRecord) -> dict[str, object]:
+        pub_date, precision, year = values.publication_date(record)
+        journal_key = self._journal_key(record)
+        mesh_names = [h.descriptor for h in record.mesh_headings]
+        return {
+            "pmid": _pmid(record.pmid),
+            "doi": record.doi or None,
+            "pmcid": record.pmcid or None,
+            "title": record.title,
+            "abstract": record.abstract,
+            "abstract_sections": [
+                {"label": s.label, "category": s.category, "text": s.text}
+                for s in record.abstract_sections
+            ],
+            "language": values.fit(record, record.language, 16, "language"),
+            "journal_id": self.journal_ids.get(journal_key) if journal_key else None,
+            "volume": values.fit(record, record.volume, 64, "volume"),
+            "issue": values.fit(record, record.issue, 64, "issue"),
+            "pages": values.fit(record, record.pages, 64, "pages"),
+            "pub_date": pub_date,
+            "pub_date_precision": precision,
+            "pub_date_text": values.fit(record, record.pub_date.text, 100, "publication date text"),
+            "pub_year": year,
+            "keywords": list(dict.fromkeys(record.keywords)),
+            "related_articles": [
+                {"relation": r.relation, "ref_source": r.ref_source, "pmid": r.pmid}
+                for r in record.related_articles
+            ],
+            "is_retracted": values.is_retracted(record),
+            "citation_count": record.citation_count,
+            "_mesh_names": mesh_names,
+        }
+
+    def _authorship_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
+        rows = []
+        position = 0
+        for author in record.authors:
+            fields = values.author_fields(author)
+            if not (fields["last_name"] or fields["collective_name"]):
+                continue
+            position += 1
+            rows.append(
+                (
+                    study_id,
+                    self.author_ids[Author.make_key(**fields)],
+                    position,
+                    fields["last_name"],
+                    fields["fore_name"],
+                    fields["initials"],
+                    fields["collective_name"],
+                    fields["orcid"],
+                    values.json_text(author.affiliations),
+                )
+            )
+        return rows
+
+    def _mesh_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
+        merged: dict[int, list] = {}
+        for heading in record.mesh_headings:
+            name = heading.descriptor[:255]
+            if not name:
+                continue
+            qualifiers = [
+                {"name": q.name, "ui": q.ui, "is_major": q.is_major} for q in heading.qualifiers
+            ]
+            descriptor_id = self.mesh_ids[name]
+            if descriptor_id in merged:  # the same descriptor twice: one heading
+                merged[descriptor_id][0] |= heading.is_major
+                merged[descriptor_id][1] += qualifiers
+            else:
+                merged[descriptor_id] = [heading.is_major, qualifiers]
+        return [(study_id, d, major, values.json_text(q)) for d, (major, q) in merged.items()]
+
+    def _pubtype_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
+        ids = dict.fromkeys(
+            self.pubtype_ids[t.name[:255]] for t in record.publication_types if t.name
+        )
+        return [(study_id, pid) for pid in ids]
+
+    def _appraisal_row(self, study_id: int, appraisal: AppraisalRecord | None) -> tuple:
+        data = _reported_kwargs(appraisal or AppraisalRecord())
+        return (study_id, *(data[name] for name in APPRAISAL_FIELDS[1:-1]), self.now)
+
+    def _curated_children(
+        self,
+        study_id: int,
+        record: StudyRecord,
+        *,
+        limitations: bool = True,
+        gaps: bool = True,
+        effects: bool = True,
+    ) -> None:
+        if limitations and record.limitations:
+            Limitation.objects.bulk_create(
+                [
+                    Limitation(
+                        study_id=study_id,
+                        category=item.category,
+                        description=item.description,
+                        raised_by=item.raised_by,
+                        order=index,
+                    )
+                    for index, item in enumerate(record.limitations, 1)
+                ]
+            )
+        if gaps and record.research_gaps:
+            ResearchGap.objects.bulk_create(
+                [
+                    ResearchGap(
+                        study_id=study_id,
+                        category=item.category,
+                        description=item.description,
+                        future_direction=item.future_direction,
+                        order=index,
+                    )
+                    for index, item in enumerate(record.research_gaps, 1)
+                ]
+            )
+        if effects and record.effect_sizes:
+            EffectSize.objects.bulk_create(
+                [
+                    EffectSize(
+                        study_id=study_id,
+                        outcome=item.outcome[:500],
+                        measure=item.measure,
+                        value=item.value,
+                        ci_lower=item.ci_lower,
+                        ci_upper=item.ci_upper,
+                        ci_level=item.ci_level,
+                        p_value=item.p_value,
+                        n_intervention=item.n_intervention,
+                        n_comparator=item.n_comparator,
+                        timepoint=item.timepoint[:255],
+                        certainty=item.certainty,
+                        note=item.note,
+                        order=index,
+                    )
+                    for index, item in enumerate(record.effect_sizes, 1)
+                ]
+            )
+
+    # ------------------------------------------------------------------ create
+
+    def _create(self, records: list[StudyRecord]) -> list[tuple[StudyRecord, int]]:
+        if not records:
+            return []
+        self._resolve_vocabularies(records)
+        ids = allocate_ids(Study, len(records))
+        from django.db import connection
+
+        ops = connection.ops
+        now = ops.adapt_datetimefield_value(self.now)
+        study_rows, appraisal_rows, authorships, mesh_rows, pubtype_rows = [], [], [], [], []
+        curated: list[tuple[int, StudyRecord]] = []
+        for study_id, record in zip(ids, records, strict=True):
+            data = self._study_values(record)
+            mesh_names = data.pop("_mesh_names")
+            if not record.title and not (record.pmid or record.doi or record.pmcid):
+                self.report.add(
+                    "warning",
+                    record.location,
+                    "no title or identifier: created as a draft that needs curation",
+                )
+            study_rows.append(
+                (
+                    study_id,
+                    data["pmid"],
+                    data["doi"],
+                    data["pmcid"],
+                    record.title,
+                    values.title_key(record),
+                    record.abstract,
+                    values.json_text(data["abstract_sections"]),
+                    data["language"],
+                    data["journal_id"],
+                    data["volume"],
+                    data["issue"],
+                    data["pages"],
+                    ops.adapt_datefield_value(data["pub_date"]),
+                    data["pub_date_precision"],
+                    data["pub_date_text"],
+                    data["pub_year"],
+                    values.json_text(data["keywords"]),
+                    values.json_text(data["related_articles"]),
+                    data["is_retracted"],
+                    data["citation_count"],
+                    record.review_status or ReviewStatus.DRAFT,
+                    self.source_name,
+                    now,
+                    self.run.pk,
+                    values.fingerprint(record),
+                    values.search_document(
+                        record.title, record.abstract, data["keywords"], mesh_names
+                    ),
+                    now,
+                    now,
+                )
+            )
+            appraisal_rows.append(self._appraisal_row(study_id, record.appraisal))
+            authorships += self._authorship_rows(study_id, record)
+            mesh_rows += self._mesh_rows(study_id, record)
+            pubtype_rows += self._pubtype_rows(study_id, record)
+            if (record.appraisal and record.appraisal.concepts) or (
+                record.limitations or record.research_gaps or record.effect_sizes
+            ):
+                curated.append((study_id, record))
+            self._report_warnings(record)
+            self.touched.add(study_id)
+        insert_rows(Study, STUDY_FIELDS, study_rows)
+        appraisal_rows = [(*row[:-1], now) for row in appraisal_rows]
+        insert_rows(Appraisal, APPRAISAL_FIELDS, appraisal_rows)
+        insert_rows(Authorship, AUTHORSHIP_FIELDS, authorships)
+        insert_rows(StudyMeshHeading, ("study", "descriptor", "is_major", "qualifiers"), mesh_rows)
+        insert_rows(Study.publication_types.through, ("study", "publicationtype"), pubtype_rows)
+        for study_id, record in curated:
+            self._curated_children(study_id, record)
+            if record.appraisal and record.appraisal.concepts:
+                Appraisal(study_id=study_id).concepts.add(*self._concept_ids(record.appraisal))
+        self.report.created += len(records)
+        return list(zip(records, ids, strict=True))
+
+    def _report_warnings(self, record: StudyRecord) -> None:
+        for warning in record.warnings:
+            self.report.add("warning", record.location, warning)
+
+    # ------------------------------------------------------------------ update
+
+    def _update(self, pairs: list[tuple[StudyRecord, _Known]]) -> list[tuple[StudyRecord, int]]:
+        if not pairs:
+            return []
+        todo: list[tuple[StudyRecord, _Known, bool]] = []
+        for record, known in pairs:
+            merged = known.id in self.touched
+            if merged:
+                self.report.merged += 1
+                self.report.add(
+                    "info",
+                    record.location,
+                    f"same study as an earlier record of this file (id {known.id})",
+                )
+            if values.fingerprint(record) == known.fingerprint:
+                if not merged:
+                    self.report.unchanged += 1
+                continue
+            if self.on_duplicate == "skip" and not merged:
+                self.report.skipped += 1
+                continue
+            todo.append((record, known, merged))
+        if not todo:
+            return []
+        self._resolve_vocabularies([record for record, _, _ in todo])
+        study_ids = [known.id for _, known, _ in todo]
+        studies = Study.objects.in_bulk(study_ids)
+        appraisals = Appraisal.objects.prefetch_related("concepts").in_bulk(study_ids)
+        existing_authors = defaultdict(list)
+        existing_mesh: dict[int, list] = defaultdict(list)
+        existing_types: dict[int, set] = defaultdict(set)
+        for chunk in chunked(study_ids):
+            for row in (
+                Authorship.objects.filter(study_id__in=chunk)
+                .order_by("study", "position")
+                .values_list(
+                    "study_id",
+                    "author_id",
+                    "position",
+                    "last_name",
+                    "fore_name",
+                    "initials",
+                    "collective_name",
+                    "orcid",
+                    "affiliations",
+                )
+            ):
+                existing_authors[row[0]].append(row)
+            for study_id, descriptor_id, major, qualifiers, name in StudyMeshHeading.objects.filter(
+                study_id__in=chunk
+            ).values_list(
+                "study_id", "descriptor_id", "is_major", "qualifiers", "descriptor__name"
+            ):
+                existing_mesh[study_id].append((descriptor_id, major, qualifiers, name))
+            for study_id, type_id in Study.publication_types.through.objects.filter(
+                study_id__in=chunk
+            ).values_list("study_id", "publicationtype_id"):
+                existing_types[study_id].add(type_id)
+        child_counts = self._child_counts(study_ids)
+        linked: list[tuple[StudyRecord, int]] = []
+        for record, known, merged in todo:
+            study = studies[known.id]
+            changed = self._apply_update(
+                study,
+                record,
+                appraisals.get(known.id),
+                existing_authors[known.id],
+                existing_mesh[known.id],
+                existing_types[known.id],
+                child_counts,
+            )
+            if changed and not merged:
+                self.report.updated += 1
+            elif not changed and not merged:
+                self.report.unchanged += 1
+            self._report_warnings(record)
+            self.touched.add(known.id)
+            linked.append((record, known.id))
+        return linked
+
+    @staticmethod
+    def _child_counts(study_ids: list[int]) -> dict[tuple[str, int], int]:
+        counts: dict[tuple[str, int], int] = {}
+        for name, model in (
+            ("limitations", Limitation),
+            ("gaps", ResearchGap),
+            ("effects", EffectSize),
+        ):
+            for chunk in chunked(study_ids):
+                for study_id, count in (
+                    model.objects.filter(study_id__in=chunk)
+                    .values("study_id")
+                    .annotate(n=Count("id"))
+                    .values_list("study_id", "n")
+                ):
+                    counts[(name, study_id)] = count
+        return counts
+
+    def _apply_update(
+        self,
+        study: Study,
+        record: StudyRecord,
+        appraisal: Appraisal | None,
+        authors: list,
+        mesh: list,
+        types: set,
+        child_counts: dict,
+    ) -> bool:
+        """Bring ``study`` up to the record without erasing what the record lacks."""
+        data = self._study_values(record)
+        mesh_names = data.pop("_mesh_names")
+        changes: dict[str, object] = {}
+        for name in UPDATABLE_FIELDS:
+            new = data[name]
+            if new in (None, "", [], False) and name != "is_retracted":
+                continue  # a sparser source never erases what a richer one gave
+            if name == "is_retracted" and not new:
+                continue
+            if name in ("pmid", "doi", "pmcid") and getattr(study, name):
+                continue  # identifiers are matched on, never rewritten
+            if getattr(study, name) != new:
+                changes[name] = new
+        if "title" in changes:
+            changes["title_key"] = values.title_key(record)
+        # Identifiers newly learnt must not belong to another study.
+        for name in ("pmid", "doi", "pmcid"):
+            if name in changes and Study.objects.filter(**{name: changes[name]}).exists():
+                self.report.add(
+                    "warning",
+                    record.location,
+                    f"{name} {changes[name]} belongs to another study; not copied",
+                )
+                del changes[name]
+
+        relations_changed = False
+        new_authors = self._authorship_rows(study.id, record)
+        old_authors = [
+            (sid, aid, pos, ln, fn, ini, cn, orc, values.json_text(aff))
+            for sid, aid, pos, ln, fn, ini, cn, orc, aff in authors
+        ]
+        if new_authors and new_authors != old_authors:
+            Authorship.objects.filter(study_id=study.id).delete()
+            insert_rows(Authorship, AUTHORSHIP_FIELDS, new_authors)
+            relations_changed = True
+        new_mesh = self._mesh_rows(study.id, record)
+        old_mesh = [(study.id, d, major, values.json_text(q)) for d, major, q, _ in mesh]
+        if new_mesh and sorted(new_mesh) != sorted(old_mesh):
+            StudyMeshHeading.objects.filter(study_id=study.id).delete()
+            insert_rows(
+                StudyMeshHeading, ("study", "descriptor", "is_major", "qualifiers"), new_mesh
+            )
+            relations_changed = True
+        else:
+            mesh_names = [name for *_, name in mesh]
+        new_types = {pid for _, pid in self._pubtype_rows(study.id, record)}
+        if new_types and new_types != types:
+            study.publication_types.set(new_types)
+            relations_changed = True
+
+        curated_changed = self._merge_appraisal(study, record, appraisal)
+        missing = {
+            "limitations": not child_counts.get(("limitations", study.id)),
+            "gaps": not child_counts.get(("gaps", study.id)),
+            "effects": not child_counts.get(("effects", study.id)),
+        }
+        if (
+            (missing["limitations"] and record.limitations)
+            or (missing["gaps"] and record.research_gaps)
+            or (missing["effects"] and record.effect_sizes)
+        ):
+            curated_changed = True
+        self._curated_children(study.id, record, **missing)
+
+        changed = bool(changes) or relations_changed or curated_changed
+        update = {"import_fingerprint": values.fingerprint(record)}
+        if changed:
+            merged_title = changes.get("title", study.title)
+            merged_abstract = changes.get("abstract", study.abstract)
+            merged_keywords = changes.get("keywords", study.keywords)
+            update.update(changes)
+            update.update(
+                search_document=values.search_document(
+                    merged_title, merged_abstract, merged_keywords, mesh_names
+                ),
+                imported_from=self.source_name,
+                imported_at=self.now,
+                import_run=self.run,
+                updated_at=self.now,
+            )
+        Study.objects.filter(pk=study.pk).update(**update)
+        return changed
+
+    def _merge_appraisal(
+        self, study: Study, record: StudyRecord, appraisal: Appraisal | None
+    ) -> bool:
+        """Fill appraisal fields nobody has curated yet; curated ones are never touched."""
+        incoming = record.appraisal
+        if incoming is None:
+            return False
+        data = _reported_kwargs(incoming)
+        if appraisal is None:
+            appraisal = Appraisal.objects.create(study=study, **data)
+            if incoming.concepts:
+                appraisal.concepts.add(*self._concept_ids(incoming))
+            return True
+        changes: dict[str, object] = {}
+        if not appraisal.design and data["design"]:
+            changes["design"] = data["design"]
+        for name in REPORTED_FIELDS:
+            state_name = f"{name}_state"
+            if (
+                getattr(appraisal, state_name) == ReportingState.NOT_CURATED
+                and data[state_name] != ReportingState.NOT_CURATED
+            ):
+                changes[state_name] = data[state_name]
+                changes[name] = data[name]
+        for name in ("main_result", "practice_relevance", "risk_of_bias", "certainty", "notes"):
+            if not getattr(appraisal, name) and data[name]:
+                changes[name] = data[name]
+        if "risk_of_bias" in changes:
+            changes["risk_of_bias_tool"] = data["risk_of_bias_tool"]
+        if changes:
+            Appraisal.objects.filter(pk=appraisal.pk).update(**changes, updated_at=self.now)
+        concepts_added = False
+        if incoming.concepts and not appraisal.concepts.all():
+            appraisal.concepts.add(*self._concept_ids(incoming))
+            concepts_added = True
+        return bool(changes) or concepts_added
+
+    # ------------------------------------------------------------------ citation graph
+
+    def _link_graph(self, items: list[tuple[StudyRecord, int]]) -> None:
+        """Give each study its graph node, resolve its references and citing works."""
+        if not items:
+            return
+        index = _WorkIndex()
+        pmids, dois, pmcids = set(), set(), set()
+
+        def collect(pmid: str, doi: str, pmcid: str) -> None:
+            if pmid:
+                pmids.add(int(pmid))
+            if doi:
+                dois.add(doi)
+            if pmcid:
+                pmcids.add(pmcid)
+
+        for record, _ in items:
+            collect(record.pmid, record.doi, record.pmcid)
+            for work in (*record.references, *record.cited_by):
+                collect(work.pmid, work.doi, work.pmcid)
+        study_ids = [study_id for _, study_id in items]
+        columns = ("id", "pmid", "doi", "pmcid", "study_id")
+        for lookup, wanted in (
+            ("pmid__in", sorted(pmids)),
+            ("doi__in", sorted(dois)),
+            ("pmcid__in", sorted(pmcids)),
+            ("study_id__in", study_ids),
+        ):
+            for chunk in chunked(wanted):
+                for row in Work.objects.filter(**{lookup: chunk}).values_list(*columns):
+                    index.add(*row)
+        preexisting = set(index.info)
+        by_study = {info["study_id"]: wid for wid, info in index.info.items() if info["study_id"]}
+
+        new_works: list[list] = []  # rows without id yet
+        link_updates: dict[int, dict] = {}
+
+        def new_work(
+            work: WorkRecord | None,
+            record: StudyRecord | None,
+            study_id: int | None,
+            pmid: int | None,
+            doi: str | None,
+            pmcid: str | None,
+        ) -> int:
+            row = self._work_row(work, record, study_id, pmid, doi, pmcid)
+            new_works.append(row)
+            temp_id = -len(new_works)  # real ids are allocated once the count is known
+            index.add(temp_id, pmid, doi, pmcid, study_id)
+            return temp_id
+
+        own: dict[int, int] = {}
+        for record, study_id in items:
+            pmid, doi, pmcid = _pmid(record.pmid), record.doi or None, record.pmcid or None
+            candidates = [
+                w
+                for w in ([by_study.get(study_id), *index.find(pmid, doi, pmcid)])
+                if w is not None
+            ]
+            candidates = list(dict.fromkeys(candidates))
+            usable = [w for w in candidates if index.info[w]["study_id"] in (None, study_id)]
+            if len(usable) < len(candidates):
+                self.report.add(
+                    "warning",
+                    record.location,
+                    "an identifier of this study is another study's in the "
+                    "citation graph; linked by the others only",
+                )
+            if not usable:
+                if not (record.references or record.cited_by or pmid or doi or pmcid):
+                    continue  # a study outside the graph needs no node
+                own[study_id] = new_work(None, record, study_id, pmid, doi, pmcid)
+                continue
+            primary = next(
+                (w for w in usable if index.info[w]["study_id"] == study_id),
+                min(w for w in usable if w > 0) if any(w > 0 for w in usable) else usable[0],
+            )
+            for other in usable:
+                if other != primary and other > 0 and primary > 0:
+                    self._merge_works(primary, other, index)
+            info = index.info[primary]
+            if primary > 0:
+                update = link_updates.setdefault(primary, {})
+                if info["study_id"] != study_id:
+                    update["study_id"] = study_id
+                for name, value in (("pmid", pmid), ("doi", doi), ("pmcid", pmcid)):
+                    if (
+                        value
+                        and not info[name]
+                        and self._identifier_free(index, name, value, primary)
+                    ):
+                        update[name] = value
+                        info[name] = value
+                info["study_id"] = study_id
+            own[study_id] = primary
+
+        edges: dict[tuple[int, int], tuple[int | None, str]] = {}
+        for record, study_id in items:
+            node = own.get(study_id)
+            if node is None:
+                continue
+            for position, work in enumerate(record.references, 1):
+                cited = self._resolve_work(work, index, new_work)
+                if cited != node:
+                    edges.setdefault((node, cited), (position, work.raw_text))
+            for work in record.cited_by:
+                citing = self._resolve_work(work, index, new_work)
+                if citing != node:
+                    edges.setdefault((citing, node), (None, work.raw_text))
+
+        # Allocate real ids for the new nodes and rewrite the temporary ones.
+        real = allocate_ids(Work, len(new_works))
+        remap = {-(i + 1): real_id for i, real_id in enumerate(real)}
+        for row, real_id in zip(new_works, real, strict=True):
+            row[0] = real_id
+        insert_rows(Work, WORK_FIELDS, new_works)
+        for work_id, update in link_updates.items():
+            if update:
+                Work.objects.filter(pk=work_id).update(**update)
+
+        def final(work_id: int) -> int:
+            return remap.get(work_id, work_id)
+
+        # Edges between two nodes that existed before may exist already.
+        existing: set[tuple[int, int]] = set()
+        citing_old = sorted({c for (c, d) in edges if c > 0 and d > 0 and c in preexisting})
+        for chunk in chunked(citing_old):
+            existing.update(
+                Citation.objects.filter(citing_id__in=chunk).values_list("citing_id", "cited_id")
+            )
+        existing_raw = self._existing_unidentified(edges, preexisting)
+        rows = []
+        for (citing, cited), (position, raw) in edges.items():
+            pair = (final(citing), final(cited))
+            if pair in existing or pair[0] == pair[1]:
+                continue
+            if cited < 0 and citing > 0 and (citing, raw) in existing_raw:
+                continue  # re-listed reference without identifiers: already an edge
+            existing.add(pair)
+            rows.append((pair[0], pair[1], position, raw))
+        insert_rows(Citation, ("citing", "cited", "position", "raw_text"), rows)
+
+    def _existing_unidentified(self, edges: dict, preexisting: set[int]) -> set[tuple[int, str]]:
+        """(citing, raw text) of edges to identifier-less works that already exist, so a
+        re-listed reference without PMID/DOI/PMCID does not become a second node."""
+        citing = sorted({c for (c, d) in edges if c > 0 and d < 0 and c in preexisting})
+        found: set[tuple[int, str]] = set()
+        for chunk in chunked(citing):
+            found.update(
+                Citation.objects.filter(
+                    citing_id__in=chunk,
+                    cited__pmid__isnull=True,
+                    cited__doi__isnull=True,
+                    cited__pmcid__isnull=True,
+                ).values_list("citing_id", "raw_text")
+            )
+        return found
+
+    @staticmethod
+    def _identifier_free(index: _WorkIndex, name: str, value, work_id: int) -> bool:
+        table = {"pmid": index.by_pmid, "doi": index.by_doi, "pmcid": index.by_pmcid}[name]
+        owner = table.get(value)
+        if owner is not None and owner != work_id:
+            return False
+        return not Work.objects.filter(**{name: value}).exclude(pk=work_id).exists()
+
+    def _resolve_work(self, work: WorkRecord, index: _WorkIndex, new_work) -> int:
+        pmid, doi, pmcid = _pmid(work.pmid), work.doi or None, work.pmcid or None
+        if pmid or doi or pmcid:
+            found = index.find(pmid, doi, pmcid)
+            if found:
+                return found[0]
+        return new_work(work, None, None, pmid, doi, pmcid)
+
+    def _work_row(
+        self,
+        work: WorkRecord | None,
+        record: StudyRecord | None,
+        study_id: int | None,
+        pmid: int | None,
+        doi: str | None,
+        pmcid: str | None,
+    ) -> list:
+        if record is not None:
+            authors = ", ".join(
+                a.collective_name or f"{a.last_name} {a.initials}".strip() for a in record.authors
+            )
+            journal = (
+                record.journal.iso_abbreviation or record.journal.title if record.journal else ""
+            )
+            return [
+                0,
+                pmid,
+                doi,
+                pmcid,
+                record.title,
+                authors,
+                journal[:500],
+                self._year(record.pub_date.year),
+                record.volume[:64],
+                record.issue[:64],
+                record.pages[:64],
+                "",
+                study_id,
+            ]
+        return [
+            0,
+            pmid,
+            doi,
+            pmcid,
+            work.title,
+            work.authors,
+            work.journal[:500],
+            self._year(work.year),
+            work.volume[:64],
+            work.issue[:64],
+            work.pages[:64],
+            work.raw_text,
+            study_id,
+        ]
+
+    @staticmethod
+    def _year(year: int | None) -> int | None:
+        return year if year is not None and MIN_YEAR <= year <= MAX_YEAR else None
+
+    def _merge_works(self, primary: int, duplicate: int, index: _WorkIndex) -> None:
+        """Two nodes turned out to be one work: keep ``primary``, move every edge."""
+        for side, other in (("citing", "cited"), ("cited", "citing")):
+            taken = set(Citation.objects.filter(**{side: primary}).values_list(other, flat=True))
+            moving = Citation.objects.filter(**{side: duplicate})
+            moving.filter(**{f"{other}__in": taken | {primary}}).delete()
+            moving.update(**{side: primary})
+        info = index.info[duplicate]
+        Work.objects.filter(pk=duplicate).delete()
+        index.forget(duplicate)
+        keep = index.info[primary]
+        fill = {
+            name: info[name] for name in ("pmid", "doi", "pmcid") if info[name] and not keep[name]
+        }
+        if fill:
+            Work.objects.filter(pk=primary).update(**fill)
+            keep.update(fill)
+            index.add(primary, keep["pmid"], keep["doi"], keep["pmcid"], keep["study_id"])
