@@ -1,0 +1,72 @@
+"""Exports of studies: citation formats for reference managers and EviDB's own JSON.
+
+Every writer is a pure generator: StudyRecords in, chunks of text out, no ORM. The ORM
+side is ``iter_study_records``, which reads a Study queryset chunk by chunk. The API's
+``?format=`` and ``manage.py export_records`` both combine the two, so memory stays flat
+whatever the number of studies::
+
+    stream_export("ris", iter_study_records(Study.objects.filter(...)))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from evidence.exporters.bibtex import write_bibtex
+from evidence.exporters.csl_json import write_csl_json
+from evidence.exporters.evidb_json import write_evidb_json
+from evidence.exporters.medline import write_medline
+from evidence.exporters.ris import write_ris
+from evidence.exporters.study_records import iter_study_records
+from evidence.exporters.table import write_csv
+from evidence.importers.records import StudyRecord
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "ExportFormat",
+    "UnknownExportFormat",
+    "iter_study_records",
+    "stream_export",
+]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    name: str
+    media_type: str
+    extension: str
+    write: Callable[[Iterable[StudyRecord]], Iterator[str]]
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    fmt.name: fmt
+    for fmt in (
+        ExportFormat("ris", "application/x-research-info-systems", "ris", write_ris),
+        ExportFormat("bibtex", "application/x-bibtex", "bib", write_bibtex),
+        ExportFormat("nbib", "application/nbib", "nbib", write_medline),
+        ExportFormat("csl-json", "application/vnd.citationstyles.csl+json", "json", write_csl_json),
+        ExportFormat("csv", "text/csv", "csv", write_csv),
+        ExportFormat("evidb-json", "application/json", "json", write_evidb_json),
+    )
+}
+
+
+class UnknownExportFormat(ValueError):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        super().__init__(
+            f"unknown export format {name!r}; choose one of {', '.join(EXPORT_FORMATS)}"
+        )
+
+
+def stream_export(format_name: str, records: Iterable[StudyRecord]) -> Iterator[str]:
+    """The text of ``records`` in ``format_name``, in chunks (one or a few records each).
+
+    Raises ``UnknownExportFormat`` (a ValueError) at once, before anything is read.
+    """
+    try:
+        fmt = EXPORT_FORMATS[format_name]
+    except KeyError:
+        raise UnknownExportFormat(format_name) from None
+    return fmt.write(records)
