@@ -58,7 +58,7 @@ def make_full_study(**kwargs) -> models.Study:
         population_state=models.ReportingState.REPORTED,
         population="Adults",
     )
-    appraisal.concepts.add(factories.ConceptFactory(name="HIF-1α/VEGF"))
+    appraisal.concepts.add(factories.ConceptFactory(name="HIF-1 alpha/VEGF"))
     factories.EffectSizeFactory(study=study, order=1, outcome="Pain", n_intervention=40)
     factories.EffectSizeFactory(study=study, order=0, outcome="Collapse")
     factories.LimitationFactory(study=study)
@@ -103,7 +103,7 @@ def test_every_field_maps_back():
     assert appraisal.population == ReportedValue(ReportingState.REPORTED, "Adults")
     assert appraisal.safety == ReportedValue(ReportingState.NOT_REPORTED, "")
     assert appraisal.outcomes == ReportedValue(ReportingState.NOT_CURATED, "")
-    assert appraisal.concepts == [ConceptRecord("HIF-1α/VEGF", "mechanism")]
+    assert appraisal.concepts == [ConceptRecord("HIF-1 alpha/VEGF", "mechanism")]
     assert [effect.outcome for effect in record.effect_sizes] == ["Collapse", "Pain"]
     assert record.effect_sizes[1] == EffectSizeRecord(
         outcome="Pain",

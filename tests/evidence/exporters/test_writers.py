@@ -40,7 +40,7 @@ def test_stream_export_refuses_unknown_format_before_reading():
         raise AssertionError("records were read")
         yield  # pragma: no cover
 
-    with pytest.raises(UnknownExportFormat, match="'endnote'.*ris"):
+    with pytest.raises(UnknownExportFormat, match=r"'endnote'.*ris"):
         stream_export("endnote", never_read())
 
 
@@ -86,7 +86,7 @@ class TestRis:
         assert "JA  - J Transl Med" in lines
         assert "PY  - 2020" in lines
         assert "DA  - 2020/10/20/" in lines
-        assert ["SP  - 398", "EP  - 405"] == [line for line in lines if line[:2] in {"SP", "EP"}]
+        assert [line for line in lines if line[:2] in {"SP", "EP"}] == ["SP  - 398", "EP  - 405"]
         assert "DO  - 10.1186/s12967-020-02592-4" in lines
         assert "AN  - 33081809" in lines
         assert "SN  - 1479-5876" in lines
