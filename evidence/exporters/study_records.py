@@ -201,7 +201,7 @@ def study_to_record(study: Study) -> StudyRecord:
         ),
         cited_by=(
             [
-                _work_record(edge.citing, raw_text=edge.citing.raw_text)
+                _work_record(edge.citing, raw_text=edge.raw_text)
                 for edge in work.incoming.all()
             ]
             if work is not None
@@ -276,6 +276,8 @@ def _publication_date(study: Study) -> PublicationDate:
 
 
 def _work_record(work: Work, *, raw_text: str) -> WorkRecord:
+    """A graph node as the record lists it; raw_text is the edge's, as the service
+    stores each listed work's raw_text on its edge (both references and cited-by)."""
     return WorkRecord(
         raw_text=raw_text,
         authors=work.authors,

@@ -66,7 +66,9 @@ def make_full_study(**kwargs) -> models.Study:
     work = factories.WorkFactory(study=study, pmid=study.pmid, doi=study.doi, title="")
     factories.CitationFactory(citing=work, position=2, raw_text="Second ref.")
     factories.CitationFactory(citing=work, position=1, raw_text="First ref.")
-    factories.CitationFactory(cited=work, citing=factories.WorkFactory(raw_text="A citing paper"))
+    factories.CitationFactory(
+        cited=work, citing=factories.WorkFactory(raw_text="Node text"), raw_text="A citing paper"
+    )
     return study
 
 
