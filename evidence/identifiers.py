@@ -107,7 +107,8 @@ def normalize_issn(value: str | None) -> str:
     return f"{match.group(1)}-{match.group(2).upper()}"
 
 
-_NON_ALNUM_RE = re.compile(r"[^0-9a-z]+")
+# Any run of non-letters/digits (Unicode-aware: Cyrillic or Greek titles keep a key).
+_NON_ALNUM_RE = re.compile(r"[\W_]+")
 
 
 def normalize_title(value: str | None) -> str:

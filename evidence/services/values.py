@@ -7,7 +7,13 @@ import hashlib
 
 import orjson
 
-from evidence.identifiers import normalize_title
+from evidence.identifiers import (
+    InvalidIdentifier,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+    normalize_title,
+)
 from evidence.importers.records import (
     AuthorRecord,
     ReportingState,
@@ -28,6 +34,7 @@ from evidence.models.choices import (
     RiskOfBiasTool,
     StudyDesign,
 )
+from evidence.models.choices import ReportingState as ReportingStateChoices
 
 RETRACTION_RELATIONS = {"RetractionIn", "RetractedandReplacedIn", "RetractionOf"}
 RETRACTED_TYPE = "Retracted Publication"
@@ -124,9 +131,38 @@ def _check_choice(errors: list[str], field: str, value: str, choices: type) -> N
         errors.append(f"{field}: {value!r} is not one of {', '.join(choices.values)}")
 
 
-def validate(record: StudyRecord) -> list[str]:
-    """Reasons the record cannot be stored; an empty list means it can."""
+_NORMALISERS = (("pmid", normalize_pmid), ("doi", normalize_doi), ("pmcid", normalize_pmcid))
+
+
+def normalize_identifiers(record: StudyRecord) -> list[str]:
+    """Bring every identifier to its canonical form whatever the parser did.
+
+    A bad identifier of the study itself is an error (matching depends on it); one of
+    a cited or citing work is dropped with a warning, the entry is kept.
+    """
     errors: list[str] = []
+    for name, normalise in _NORMALISERS:
+        try:
+            setattr(record, name, normalise(getattr(record, name)))
+        except InvalidIdentifier as exc:
+            errors.append(f"{name}: {exc}")
+    for list_name in ("references", "cited_by"):
+        for index, work in enumerate(getattr(record, list_name)):
+            for name, normalise in _NORMALISERS:
+                try:
+                    setattr(work, name, normalise(getattr(work, name)))
+                except InvalidIdentifier as exc:
+                    setattr(work, name, "")
+                    record.warnings.append(f"{list_name}[{index}].{name}: {exc}; dropped")
+    return errors
+
+
+def validate(record: StudyRecord) -> list[str]:
+    """Reasons the record cannot be stored; an empty list means it can.
+
+    Normalises identifiers in place first.
+    """
+    errors: list[str] = normalize_identifiers(record)
     if not has_content(record):
         errors.append("record has no identifier, title or abstract")
     if record.citation_count is not None and record.citation_count < 0:
@@ -143,7 +179,7 @@ def validate(record: StudyRecord) -> list[str]:
         _check_choice(errors, "appraisal.certainty", appraisal.certainty, Certainty)
         for name in REPORTED_FIELDS:
             reported = getattr(appraisal, name)
-            _check_choice(errors, f"appraisal.{name}.state", reported.state, ReportingState)
+            _check_choice(errors, f"appraisal.{name}.state", reported.state, ReportingStateChoices)
             if reported.state == ReportingState.REPORTED and not reported.value.strip():
                 errors.append(f"appraisal.{name}: reported but no value given")
             if reported.state != ReportingState.REPORTED and reported.value.strip():

@@ -1070,11 +1070,19 @@ class BatchWriter:
             own[study_id] = primary
 
         edges: dict[tuple[int, int], tuple[int | None, str]] = {}
+        existing_raw = self._existing_unidentified(
+            sorted({node for node in own.values() if node in preexisting})
+        )
         for record, study_id in items:
             node = own.get(study_id)
             if node is None:
                 continue
             for position, work in enumerate(record.references, 1):
+                if (
+                    not (work.pmid or work.doi or work.pmcid)
+                    and (node, work.raw_text) in existing_raw
+                ):
+                    continue  # re-listed reference without identifiers: already an edge
                 cited = self._resolve_work(work, index, new_work)
                 if cited != node:
                     edges.setdefault((node, cited), (position, work.raw_text))
@@ -1103,22 +1111,18 @@ class BatchWriter:
             existing.update(
                 Citation.objects.filter(citing_id__in=chunk).values_list("citing_id", "cited_id")
             )
-        existing_raw = self._existing_unidentified(edges, preexisting)
         rows = []
         for (citing, cited), (position, raw) in edges.items():
             pair = (final(citing), final(cited))
             if pair in existing or pair[0] == pair[1]:
                 continue
-            if cited < 0 and citing > 0 and (citing, raw) in existing_raw:
-                continue  # re-listed reference without identifiers: already an edge
             existing.add(pair)
             rows.append((pair[0], pair[1], position, raw))
         insert_rows(Citation, ("citing", "cited", "position", "raw_text"), rows)
 
-    def _existing_unidentified(self, edges: dict, preexisting: set[int]) -> set[tuple[int, str]]:
+    def _existing_unidentified(self, citing: list[int]) -> set[tuple[int, str]]:
         """(citing, raw text) of edges to identifier-less works that already exist, so a
         re-listed reference without PMID/DOI/PMCID does not become a second node."""
-        citing = sorted({c for (c, d) in edges if c > 0 and d < 0 and c in preexisting})
         found: set[tuple[int, str]] = set()
         for chunk in chunked(citing):
             found.update(

