@@ -1,0 +1,894 @@
+"""PubMed XML to records: efetch ``PubmedArticleSet`` and the annual baseline / daily updates.
+
+``parse()`` streams: lxml ``iterparse`` reports each ``PubmedArticle``,
+``PubmedBookArticle`` and ``DeleteCitation`` when it ends, the record is read and the
+element is cleared and unlinked, so a multi-gigabyte baseline file needs no more memory
+than one record.
+
+Hostile XML is refused before lxml sees it: a DOCTYPE whose internal subset declares
+entities (billion laughs, external entities / XXE) is a ``ParseError``. PubMed's own
+``<!DOCTYPE PubmedArticleSet PUBLIC ... "pubmed_250101.dtd">`` has no internal subset and
+is accepted; its DTD is never loaded, and the parser never touches the network or resolves
+entities, whatever the prolog says.
+
+Fields are read by walking children and dispatching on the tag (no XPath per record):
+baseline records carry dozens of references and MeSH headings, and the import benchmark
+needs roughly a thousand full records a second.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from lxml import etree
+
+from evidence.identifiers import (
+    InvalidIdentifier,
+    normalize_doi,
+    normalize_issn,
+    normalize_orcid,
+    normalize_pmcid,
+    normalize_pmid,
+)
+from evidence.importers.records import (
+    AbstractSectionRecord,
+    AuthorRecord,
+    DeletedCitations,
+    InvalidRecord,
+    JournalRecord,
+    MeshHeadingRecord,
+    MeshQualifierRecord,
+    ParsedItem,
+    ParseError,
+    PublicationDate,
+    PublicationTypeRecord,
+    RelatedArticleRecord,
+    SourceLocation,
+    StudyRecord,
+    WorkRecord,
+)
+from evidence.importers.text import clean
+
+__all__ = ["parse"]
+
+_ROOT_TAGS = frozenset({"PubmedArticleSet", "PubmedBookArticleSet"})
+# DeleteDocument is the book-side twin of DeleteCitation in older PubMed DTDs.
+_DELETE_TAGS = frozenset({"DeleteCitation", "DeleteDocument"})
+_RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", *sorted(_DELETE_TAGS))
+
+# Never load a DTD, never resolve an entity, never fetch anything; keep libxml2's limits
+# on text size and nesting depth (huge_tree=False).
+_PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+ENTITY_DECLARATIONS_REASON = "XML entity declarations are not allowed"
+_PROLOG_CHUNK = 64 * 1024
+# PubMed's prolog is under 300 bytes; a prolog this long is not PubMed XML.
+_PROLOG_LIMIT = 1024 * 1024
+_XML_SPACE = " \t\r\n"
+_NAME_RE = re.compile(r"<([^\s/>]*)")
+
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+_FOUR_DIGITS_RE = re.compile(r"\d{4}")
+# "1998 Dec-1999 Jan", "2010 Sep-Oct", "2000 Dec 23-30": the month right after the year.
+_MEDLINE_DATE_MONTH_RE = re.compile(r"^\s*\d{4}\s+([A-Za-z]{3})")
+# A publication year inside free citation text (digits on either side: a page or an id).
+_CITATION_YEAR_RE = re.compile(r"(?:19|20)\d\d")
+
+
+def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
+    """Yield one item per PubMed record, in document order.
+
+    ``StudyRecord`` for an article or book, ``DeletedCitations`` for an update file's
+    ``DeleteCitation``, ``InvalidRecord`` for a well-formed record that cannot be used
+    (parsing continues after it). Raises ``ParseError`` when the document is not
+    well-formed, declares entities, or is not PubMed XML.
+    """
+    source = _screen_prolog(stream, source_name)
+    events = etree.iterparse(source, events=("end",), tag=_RECORD_TAGS, **_PARSER_OPTIONS)
+    count = 0
+    try:
+        for _event, elem in events:
+            if count == 0:
+                _check_document(elem.getroottree(), source_name)
+            count += 1
+            location = SourceLocation(source_name, record=count, line=elem.sourceline)
+            items = _read_item(elem, location)
+            # Free the record and everything before it: the root would otherwise keep
+            # every record of the file alive until the end.
+            elem.clear()
+            parent = elem.getparent()
+            if parent is not None:
+                while elem.getprevious() is not None:
+                    del parent[0]
+            yield from items
+        if count == 0 and events.root is not None:
+            _check_document(events.root.getroottree(), source_name)
+    except etree.XMLSyntaxError as exc:
+        # record: the one being read when the error was met (count records were complete).
+        raise ParseError(
+            f"malformed XML: {exc.msg}",
+            SourceLocation(source_name, record=count + 1, line=exc.lineno),
+        ) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Hostile and foreign documents
+
+
+class _Prefixed:
+    """A read()-able that replays the bytes already read for the prolog check."""
+
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = prefix
+        self._stream = stream
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._prefix:
+            return self._stream.read(size)
+        if size is None or size < 0:
+            data, self._prefix = self._prefix + self._stream.read(), b""
+        else:
+            data, self._prefix = self._prefix[:size], self._prefix[size:]
+        return data
+
+
+def _screen_prolog(stream: BinaryIO, source_name: str) -> _Prefixed:
+    """Read up to the root start tag; refuse entity declarations and foreign roots.
+
+    libxml2 is already told not to resolve entities, but refusing the document outright
+    gives a clear error and fails fast on a billion-laughs file instead of relying on the
+    parser's amplification limits.
+    """
+    buffer = b""
+    while True:
+        chunk = stream.read(_PROLOG_CHUNK)
+        if chunk:
+            buffer += chunk
+        at_end = not chunk or len(buffer) >= _PROLOG_LIMIT
+        text, utf8 = _prolog_text(buffer)
+        verdict = _scan_prolog(text)
+        if verdict is None and not at_end:
+            continue
+        if verdict is None:
+            if "<!ENTITY" in text.upper():
+                raise ParseError(ENTITY_DECLARATIONS_REASON, SourceLocation(source_name, line=1))
+            if len(buffer) >= _PROLOG_LIMIT:
+                raise ParseError(
+                    "no root element in the first 1 MiB: not PubMed XML",
+                    SourceLocation(source_name, line=text.count("\n") + 1),
+                )
+            break  # a truncated or empty document: lxml reports it with its line
+        kind, position = verdict
+        line = text.count("\n", 0, position) + 1
+        # Belt and braces: whatever the scanner made of the prolog, an entity declaration
+        # anywhere before the root element (even in a comment) refuses the document.
+        if kind == "entity" or "<!ENTITY" in text[:position].upper():
+            raise ParseError(ENTITY_DECLARATIONS_REASON, SourceLocation(source_name, line=line))
+        if kind == "junk":
+            reason = "not XML: the document does not start with markup"
+            if buffer.startswith(b"\x1f\x8b"):
+                reason = "gzip-compressed data: decompress it before parsing"
+            raise ParseError(reason, SourceLocation(source_name, line=line))
+        match = _NAME_RE.match(text, position)
+        if match.end() == len(text) and not at_end:
+            continue  # the root tag's name is cut by the chunk boundary
+        name = match.group(1)
+        if utf8:
+            name = name.encode("latin-1").decode("utf-8", "replace")
+        if name not in _ROOT_TAGS:
+            raise ParseError(
+                f"not PubMed XML (root element <{name}>)", SourceLocation(source_name, line=line)
+            )
+        break
+    return _Prefixed(buffer, stream)
+
+
+def _prolog_text(data: bytes) -> tuple[str, bool]:
+    """Bytes to text for scanning markup; True when the text is UTF-8 read as Latin-1."""
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return data.decode("utf-32", "ignore"), False
+    if data.startswith(b"<\x00\x00\x00"):
+        return data.decode("utf-32-le", "ignore"), False
+    if data.startswith(b"\x00\x00\x00<"):
+        return data.decode("utf-32-be", "ignore"), False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16", "ignore"), False
+    if data.startswith(b"<\x00"):
+        return data.decode("utf-16-le", "ignore"), False
+    if data.startswith(b"\x00<"):
+        return data.decode("utf-16-be", "ignore"), False
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    # Latin-1 maps byte for byte, so any ASCII-compatible encoding scans correctly.
+    return data.decode("latin-1"), True
+
+
+def _scan_prolog(text: str) -> tuple[str, int] | None:
+    """Classify the document start: ("root" | "entity" | "junk", position), None = need more.
+
+    Walks XMLDecl, comments, processing instructions and the DOCTYPE (quoted literals and
+    the internal subset included) up to the first element.
+    """
+    i = 1 if text.startswith("\ufeff") else 0
+    n = len(text)
+    while True:
+        while i < n and text[i] in _XML_SPACE:
+            i += 1
+        if i >= n:
+            return None
+        if text.startswith("<?", i):
+            end = text.find("?>", i + 2)
+            if end < 0:
+                return None
+            i = end + 2
+        elif text.startswith("<!--", i):
+            end = text.find("-->", i + 4)
+            if end < 0:
+                return None
+            i = end + 3
+        elif text.startswith("<!DOCTYPE", i):
+            result = _scan_doctype(text, i + len("<!DOCTYPE"))
+            if result is None or result[0] == "entity":
+                return result
+            i = result[1]
+        elif text.startswith("<", i):
+            return ("root", i)
+        else:
+            return ("junk", i)
+
+
+def _scan_doctype(text: str, i: int) -> tuple[str, int] | None:
+    """From inside ``<!DOCTYPE``: ("end", after its '>'), ("entity", where), None = need more."""
+    n = len(text)
+    in_subset = False
+    while i < n:
+        ch = text[i]
+        if ch == '"' or ch == "'":
+            end = text.find(ch, i + 1)
+            if end < 0:
+                return None
+            i = end + 1
+            continue
+        if in_subset:
+            if text.startswith("<!--", i):
+                end = text.find("-->", i + 4)
+                if end < 0:
+                    return None
+                i = end + 3
+                continue
+            if text.startswith("<?", i):
+                end = text.find("?>", i + 2)
+                if end < 0:
+                    return None
+                i = end + 2
+                continue
+            if text.startswith("<!ENTITY", i):
+                return ("entity", i)
+            if ch == "]":
+                in_subset = False
+        elif ch == "[":
+            in_subset = True
+        elif ch == ">":
+            return ("end", i + 1)
+        i += 1
+    return None
+
+
+def _check_document(tree: etree._ElementTree, source_name: str) -> None:
+    """What lxml itself says about the document: its root and any declared entities."""
+    root = tree.getroot()
+    if root.tag not in _ROOT_TAGS:
+        tag = root.tag if isinstance(root.tag, str) else "?"
+        raise ParseError(
+            f"not PubMed XML (root element <{tag}>)",
+            SourceLocation(source_name, line=root.sourceline),
+        )
+    dtd = tree.docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        raise ParseError(ENTITY_DECLARATIONS_REASON, SourceLocation(source_name, line=1))
+
+
+# ---------------------------------------------------------------------------------------
+# Records
+
+
+def _read_item(elem: etree._Element, location: SourceLocation) -> list[ParsedItem]:
+    try:
+        if elem.tag in _DELETE_TAGS:
+            return _deleted_citations(elem, location)
+        builder = _RecordBuilder(location, book=elem.tag == "PubmedBookArticle")
+        if builder.is_book:
+            builder.book_article(elem)
+        else:
+            builder.pubmed_article(elem)
+        return [builder.finish()]
+    except Exception as exc:
+        # One record the code cannot read must not end a 30,000-record import: report it.
+        return [InvalidRecord(location, f"unreadable {elem.tag}: {type(exc).__name__}: {exc}")]
+
+
+def _deleted_citations(elem: etree._Element, location: SourceLocation) -> list[ParsedItem]:
+    pmids: list[str] = []
+    invalid: list[str] = []
+    for child in elem:
+        if child.tag == "PMID":
+            try:
+                pmid = normalize_pmid(child.text)
+            except InvalidIdentifier as exc:
+                invalid.append(str(exc))
+                continue
+            if pmid:
+                pmids.append(pmid)
+    items: list[ParsedItem] = []
+    if pmids:
+        items.append(DeletedCitations(location, pmids))
+    if invalid:
+        items.append(InvalidRecord(location, f"{elem.tag}: {'; '.join(invalid)}"))
+    elif not pmids:
+        items.append(InvalidRecord(location, f"{elem.tag} without PMIDs"))
+    return items
+
+
+def _text(elem: etree._Element) -> str:
+    """Element text with inline markup (<sup>, <i>, MathML...) kept as text, cleaned."""
+    if len(elem):
+        return clean("".join(elem.itertext()))
+    return clean(elem.text)
+
+
+class _RecordBuilder:
+    """Fills one StudyRecord from a PubmedArticle or PubmedBookArticle element."""
+
+    def __init__(self, location: SourceLocation, *, book: bool) -> None:
+        self.is_book = book
+        self.record = StudyRecord(location=location, journal=None if book else JournalRecord())
+        self.title = ""
+        self.vernacular_title = ""
+        self.book_title = ""
+        self.pub_date: PublicationDate | None = None
+        self.article_date: PublicationDate | None = None
+        self.pubmed_date: PublicationDate | None = None
+        self.article_id_pmid = ""
+        self.article_id_doi = ""
+        self.elocation_doi = ""
+        self.chapter_authors: list[AuthorRecord] = []
+        self.book_authors: list[AuthorRecord] = []
+        self.keywords_seen: set[str] = set()
+        self.reference_index: dict[tuple[str, str], WorkRecord] = {}
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def warn(self, field: str, message: str) -> None:
+        self.record.warnings.append(f"{self.record.location}: {field}: {message}")
+
+    def identifier(
+        self, field: str, normalizer: Callable[[str | None], str], value: str | None
+    ) -> str:
+        try:
+            return normalizer(value)
+        except InvalidIdentifier as exc:
+            self.warn(field, f"{exc}; left empty")
+            return ""
+
+    # -- journal articles ----------------------------------------------------------------
+
+    def pubmed_article(self, elem: etree._Element) -> None:
+        for child in elem:
+            tag = child.tag
+            if tag == "MedlineCitation":
+                self.medline_citation(child)
+            elif tag == "PubmedData":
+                self.pubmed_data(child)
+
+    def medline_citation(self, elem: etree._Element) -> None:
+        record = self.record
+        for child in elem:
+            tag = child.tag
+            if tag == "PMID":
+                record.pmid = self.identifier("PMID", normalize_pmid, child.text)
+            elif tag == "Article":
+                self.article(child)
+            elif tag == "MeshHeadingList":
+                self.mesh_headings(child)
+            elif tag == "KeywordList":
+                self.keywords(child)
+            elif tag == "CommentsCorrectionsList":
+                self.comments_corrections(child)
+            elif tag == "MedlineJournalInfo":
+                for info in child:
+                    if info.tag == "NlmUniqueID":
+                        record.journal.nlm_id = clean(info.text)
+
+    def article(self, elem: etree._Element) -> None:
+        record = self.record
+        for child in elem:
+            tag = child.tag
+            if tag == "Journal":
+                self.journal(child)
+            elif tag == "ArticleTitle":
+                self.title = _text(child)
+            elif tag == "Pagination":
+                record.pages = _pages(child)
+            elif tag == "ELocationID":
+                self.elocation(child)
+            elif tag == "Abstract":
+                self.abstract(child)
+            elif tag == "AuthorList":
+                if child.get("Type") != "editors":
+                    self.chapter_authors.extend(self.authors(child))
+            elif tag == "Language":
+                if not record.language:
+                    record.language = clean(child.text)
+            elif tag == "PublicationTypeList":
+                for item in child:
+                    if item.tag == "PublicationType":
+                        self.publication_type(item)
+            elif tag == "ArticleDate":
+                if self.article_date is None:
+                    self.article_date = _date(child)
+            elif tag == "VernacularTitle":
+                self.vernacular_title = _text(child)
+
+    def journal(self, elem: etree._Element) -> None:
+        journal = self.record.journal
+        for child in elem:
+            tag = child.tag
+            if tag == "ISSN":
+                issn_type = child.get("IssnType", "")
+                issn = self.identifier(
+                    f"ISSN ({issn_type or 'no type'})", normalize_issn, child.text
+                )
+                if not issn:
+                    continue
+                if issn_type == "Electronic":
+                    journal.eissn = journal.eissn or issn
+                elif not journal.issn:
+                    journal.issn = issn
+            elif tag == "JournalIssue":
+                for item in child:
+                    item_tag = item.tag
+                    if item_tag == "Volume":
+                        self.record.volume = clean(item.text)
+                    elif item_tag == "Issue":
+                        self.record.issue = clean(item.text)
+                    elif item_tag == "PubDate":
+                        self.pub_date = _date(item)
+            elif tag == "Title":
+                journal.title = _text(child)
+            elif tag == "ISOAbbreviation":
+                journal.iso_abbreviation = clean(child.text)
+
+    def elocation(self, elem: etree._Element) -> None:
+        if elem.get("EIdType") == "doi" and elem.get("ValidYN") != "N" and not self.elocation_doi:
+            self.elocation_doi = elem.text or ""
+
+    def abstract(self, elem: etree._Element) -> None:
+        sections: list[AbstractSectionRecord] = []
+        structured = False
+        for child in elem:
+            if child.tag != "AbstractText":
+                continue
+            label = clean(child.get("Label"))
+            category = clean(child.get("NlmCategory"))
+            text = _text(child)
+            if not (label or category or text):
+                continue
+            structured = structured or bool(label or category)
+            sections.append(AbstractSectionRecord(label=label, category=category, text=text))
+        self.record.abstract = "\n\n".join(
+            f"{section.label}: {section.text}" if section.label else section.text
+            for section in sections
+            if section.text
+        )
+        self.record.abstract_sections = sections if structured else []
+
+    def authors(self, elem: etree._Element) -> list[AuthorRecord]:
+        authors: list[AuthorRecord] = []
+        for author_elem in elem:
+            if author_elem.tag != "Author" or author_elem.get("ValidYN") == "N":
+                continue
+            author = AuthorRecord()
+            orcid = ""
+            for child in author_elem:
+                tag = child.tag
+                if tag == "LastName":
+                    author.last_name = _text(child)
+                elif tag == "ForeName":
+                    author.fore_name = _text(child)
+                elif tag == "Initials":
+                    author.initials = clean(child.text)
+                elif tag == "CollectiveName":
+                    author.collective_name = _text(child)
+                elif tag == "Identifier":
+                    if child.get("Source") == "ORCID" and not orcid:
+                        orcid = child.text or ""
+                elif tag == "AffiliationInfo":
+                    for info in child:
+                        if info.tag == "Affiliation":
+                            affiliation = _text(info)
+                            if affiliation:
+                                author.affiliations.append(affiliation)
+            if not (author.last_name or author.fore_name or author.collective_name):
+                continue
+            if orcid:
+                name = author.collective_name or f"{author.last_name} {author.initials}".strip()
+                author.orcid = self.identifier(f"ORCID of author {name}", normalize_orcid, orcid)
+            authors.append(author)
+        return authors
+
+    def publication_type(self, elem: etree._Element) -> None:
+        name = _text(elem)
+        if name:
+            self.record.publication_types.append(
+                PublicationTypeRecord(name=name, ui=elem.get("UI", ""))
+            )
+
+    def mesh_headings(self, elem: etree._Element) -> None:
+        headings = self.record.mesh_headings
+        for heading in elem:
+            if heading.tag != "MeshHeading":
+                continue
+            descriptor = ""
+            ui = ""
+            major = False
+            qualifiers: list[MeshQualifierRecord] = []
+            for child in heading:
+                tag = child.tag
+                if tag == "DescriptorName":
+                    descriptor = _text(child)
+                    ui = child.get("UI", "")
+                    major = child.get("MajorTopicYN") == "Y"
+                elif tag == "QualifierName":
+                    name = _text(child)
+                    if name:
+                        qualifiers.append(
+                            MeshQualifierRecord(
+                                name=name,
+                                ui=child.get("UI", ""),
+                                is_major=child.get("MajorTopicYN") == "Y",
+                            )
+                        )
+            if not descriptor:
+                continue
+            # PubMed marks a heading as a major topic (the asterisk in MEDLINE "MH  -
+            # *Asthma/drug therapy") when the descriptor or any of its qualifiers is major,
+            # so is_major follows that; each qualifier keeps its own flag.
+            if not major:
+                major = any(qualifier.is_major for qualifier in qualifiers)
+            headings.append(
+                MeshHeadingRecord(
+                    descriptor=descriptor, ui=ui, is_major=major, qualifiers=qualifiers
+                )
+            )
+
+    def keywords(self, elem: etree._Element) -> None:
+        for child in elem:
+            if child.tag != "Keyword":
+                continue
+            keyword = _text(child)
+            key = keyword.casefold()
+            if keyword and key not in self.keywords_seen:
+                self.keywords_seen.add(key)
+                self.record.keywords.append(keyword)
+
+    def comments_corrections(self, elem: etree._Element) -> None:
+        for item in elem:
+            if item.tag != "CommentsCorrections":
+                continue
+            relation = item.get("RefType", "")
+            ref_source = ""
+            pmid_text = None
+            for child in item:
+                if child.tag == "RefSource":
+                    ref_source = _text(child)
+                elif child.tag == "PMID":
+                    pmid_text = child.text
+            pmid = self.identifier(
+                f"CommentsCorrections {relation} PMID", normalize_pmid, pmid_text
+            )
+            if relation == "Cites":
+                if ref_source or pmid:
+                    self.add_reference(
+                        WorkRecord(raw_text=ref_source, pmid=pmid, year=_citation_year(ref_source))
+                    )
+            elif ref_source or pmid:
+                self.record.related_articles.append(
+                    RelatedArticleRecord(relation=relation, ref_source=ref_source, pmid=pmid)
+                )
+
+    def pubmed_data(self, elem: etree._Element) -> None:
+        for child in elem:
+            tag = child.tag
+            if tag == "ArticleIdList":
+                self.article_ids(child)
+            elif tag == "ReferenceList":
+                self.reference_list(child)
+            elif tag == "History":
+                self.history(child)
+
+    def history(self, elem: etree._Element) -> None:
+        for child in elem:
+            if child.tag == "PubMedPubDate" and child.get("PubStatus") == "pubmed":
+                self.pubmed_date = _date(child)
+
+    def article_ids(self, elem: etree._Element) -> None:
+        for child in elem:
+            if child.tag != "ArticleId":
+                continue
+            id_type = child.get("IdType")
+            if id_type == "doi":
+                self.article_id_doi = self.article_id_doi or child.text or ""
+            elif id_type == "pmc":
+                if not self.record.pmcid:
+                    self.record.pmcid = self.identifier("PMC ID", normalize_pmcid, child.text)
+            elif id_type == "pubmed":
+                self.article_id_pmid = self.article_id_pmid or child.text or ""
+
+    # -- references ----------------------------------------------------------------------
+
+    def reference_list(self, elem: etree._Element) -> None:
+        # ReferenceList may nest (a list per section of the article).
+        for child in elem:
+            if child.tag == "Reference":
+                self.reference(child)
+            elif child.tag == "ReferenceList":
+                self.reference_list(child)
+
+    def reference(self, elem: etree._Element) -> None:
+        work = WorkRecord()
+        for child in elem:
+            if child.tag == "Citation":
+                work.raw_text = _text(child)
+            elif child.tag == "ArticleIdList":
+                for article_id in child:
+                    if article_id.tag != "ArticleId":
+                        continue
+                    id_type = article_id.get("IdType")
+                    if id_type == "pubmed" and not work.pmid:
+                        work.pmid = self.reference_id("PMID", normalize_pmid, article_id.text)
+                    elif id_type == "doi" and not work.doi:
+                        work.doi = self.reference_id("DOI", normalize_doi, article_id.text)
+                    elif id_type in ("pmc", "pmcid") and not work.pmcid:
+                        work.pmcid = self.reference_id("PMC ID", normalize_pmcid, article_id.text)
+        if work.raw_text or work.pmid or work.doi or work.pmcid:
+            work.year = _citation_year(work.raw_text)
+            self.add_reference(work)
+
+    def reference_id(
+        self, label: str, normalizer: Callable[[str | None], str], value: str | None
+    ) -> str:
+        # Not self.identifier(): the field name is only worth formatting for a bad value.
+        try:
+            return normalizer(value)
+        except InvalidIdentifier as exc:
+            number = len(self.record.references) + 1
+            self.warn(f"reference {number} {label}", f"{exc}; left empty")
+            return ""
+
+    def add_reference(self, work: WorkRecord) -> None:
+        """Append, or merge into an earlier reference to the same work.
+
+        The same cited work often appears twice: as CommentsCorrections "Cites" (PMID and
+        a short RefSource) and in the ReferenceList (PMID, DOI and the full citation).
+        """
+        keys = _work_keys(work)
+        index = self.reference_index
+        for key in keys:
+            existing = index.get(key)
+            if existing is None:
+                continue
+            if (existing.pmid and work.pmid and existing.pmid != work.pmid) or (
+                existing.doi and work.doi and existing.doi != work.doi
+            ):
+                continue  # same DOI or PMID but contradicting identifiers: two works
+            existing.pmid = existing.pmid or work.pmid
+            existing.doi = existing.doi or work.doi
+            existing.pmcid = existing.pmcid or work.pmcid
+            existing.raw_text = existing.raw_text or work.raw_text
+            if existing.year is None:
+                existing.year = work.year
+            for merged_key in _work_keys(existing):
+                index.setdefault(merged_key, existing)
+            return
+        self.record.references.append(work)
+        for key in keys:
+            index.setdefault(key, work)
+
+    # -- books ---------------------------------------------------------------------------
+
+    def book_article(self, elem: etree._Element) -> None:
+        for child in elem:
+            tag = child.tag
+            if tag == "BookDocument":
+                self.book_document(child)
+            elif tag == "PubmedBookData":
+                self.pubmed_data(child)
+
+    def book_document(self, elem: etree._Element) -> None:
+        record = self.record
+        for child in elem:
+            tag = child.tag
+            if tag == "PMID":
+                record.pmid = self.identifier("PMID", normalize_pmid, child.text)
+            elif tag == "ArticleIdList":
+                self.article_ids(child)
+            elif tag == "Book":
+                self.book(child)
+            elif tag == "ArticleTitle":
+                self.title = _text(child)
+            elif tag == "VernacularTitle":
+                self.vernacular_title = _text(child)
+            elif tag == "Pagination":
+                record.pages = _pages(child)
+            elif tag == "Language":
+                if not record.language:
+                    record.language = clean(child.text)
+            elif tag == "AuthorList":
+                if child.get("Type") != "editors":
+                    self.chapter_authors.extend(self.authors(child))
+            elif tag == "PublicationType":
+                self.publication_type(child)
+            elif tag == "Abstract":
+                self.abstract(child)
+            elif tag == "KeywordList":
+                self.keywords(child)
+            elif tag == "ReferenceList":
+                self.reference_list(child)
+
+    def book(self, elem: etree._Element) -> None:
+        for child in elem:
+            tag = child.tag
+            if tag == "BookTitle":
+                self.book_title = _text(child)
+            elif tag == "PubDate":
+                self.pub_date = _date(child)
+            elif tag == "AuthorList":
+                if child.get("Type") != "editors":
+                    self.book_authors.extend(self.authors(child))
+            elif tag == "Volume":
+                self.record.volume = clean(child.text)
+            elif tag == "ELocationID":
+                self.elocation(child)
+
+    # -- result --------------------------------------------------------------------------
+
+    def finish(self) -> StudyRecord | InvalidRecord:
+        record = self.record
+        if not record.pmid and self.article_id_pmid:
+            record.pmid = self.identifier("ArticleId pubmed", normalize_pmid, self.article_id_pmid)
+        record.title = self.title or self.book_title or self.vernacular_title
+        if not record.pmid and not record.title:
+            return InvalidRecord(record.location, "no PMID and no title")
+        if not record.pmid:
+            self.warn("PMID", "missing")
+        for raw, field in (
+            (self.article_id_doi, "ArticleId doi"),
+            (self.elocation_doi, "ELocationID doi"),
+        ):
+            if raw and not record.doi:
+                record.doi = self.identifier(field, normalize_doi, raw)
+        # PubDate is the issue's date; ahead-of-print records may lack its year.
+        for date in (self.pub_date, self.article_date, self.pubmed_date):
+            if date is not None and date.year is not None:
+                record.pub_date = date
+                break
+        else:
+            if self.pub_date is not None:
+                record.pub_date = self.pub_date
+        record.authors = self.chapter_authors or self.book_authors
+        journal = record.journal
+        if journal is not None and not (
+            journal.title
+            or journal.iso_abbreviation
+            or journal.issn
+            or journal.eissn
+            or journal.nlm_id
+        ):
+            record.journal = None
+        return record
+
+
+def _work_keys(work: WorkRecord) -> list[tuple[str, str]]:
+    keys = []
+    if work.pmid:
+        keys.append(("pmid", work.pmid))
+    if work.doi:
+        keys.append(("doi", work.doi))
+    if work.pmcid:
+        keys.append(("pmcid", work.pmcid))
+    return keys
+
+
+def _pages(elem: etree._Element) -> str:
+    medline = start = end = ""
+    for child in elem:
+        tag = child.tag
+        if tag == "MedlinePgn":
+            medline = clean(child.text)
+        elif tag == "StartPage":
+            start = clean(child.text)
+        elif tag == "EndPage":
+            end = clean(child.text)
+    if medline:
+        return medline
+    if start and end and end != start:
+        return f"{start}-{end}"
+    return start
+
+
+def _date(elem: etree._Element) -> PublicationDate:
+    """PubDate, ArticleDate, PubMedPubDate or Book/PubDate to a PublicationDate."""
+    year_text = month_text = day_text = season = medline_date = ""
+    for child in elem:
+        tag = child.tag
+        if tag == "Year":
+            year_text = clean(child.text)
+        elif tag == "Month":
+            month_text = clean(child.text)
+        elif tag == "Day":
+            day_text = clean(child.text)
+        elif tag == "Season":
+            season = clean(child.text)
+        elif tag == "MedlineDate":
+            medline_date = clean(child.text)
+    if medline_date and not year_text:
+        match = _FOUR_DIGITS_RE.search(medline_date)
+        year = int(match.group()) if match else None
+        month_match = _MEDLINE_DATE_MONTH_RE.match(medline_date)
+        month = _month(month_match.group(1)) if month_match and year else None
+        return PublicationDate(year=year, month=month, text=medline_date)
+    year = int(year_text) if len(year_text) == 4 and year_text.isdigit() else None
+    month = _month(month_text) if year is not None and month_text else None
+    day = None
+    if month is not None and day_text.isdigit():
+        day = int(day_text)
+        if not 1 <= day <= calendar.monthrange(year, month)[1]:
+            day = None
+    text = f"{year_text} {season}".strip() if season else ""
+    return PublicationDate(year=year, month=month, day=day, text=text)
+
+
+def _month(text: str) -> int | None:
+    """'Jan' / 'January' / '01' / '1' -> 1."""
+    if text.isdigit():
+        number = int(text)
+        return number if 1 <= number <= 12 else None
+    return _MONTHS.get(text[:3].lower())
+
+
+def _citation_year(text: str) -> int | None:
+    """The publication year in a free-text citation, 19xx or 20xx.
+
+    A year in parentheses is often part of a journal's name ("J Appl Physiol (1985).
+    2009 Oct;107(4)"), so a bare year wins over it; author-year styles ("Smith J (2009)")
+    still get theirs when it is the only one.
+    """
+    in_parentheses = None
+    for match in _CITATION_YEAR_RE.finditer(text):
+        start, end = match.span()
+        before = text[start - 1] if start else ""
+        after = text[end] if end < len(text) else ""
+        if before.isdigit() or after.isdigit():
+            continue  # part of a longer number; finditer cannot skip a real year this way
+        if before == "(" and after == ")":
+            if in_parentheses is None:
+                in_parentheses = int(match.group())
+            continue
+        return int(match.group())
+    return in_parentheses
