@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from evidence.models import Study
+
 SEED_FIXTURE = "seed.json"
 
 
@@ -18,8 +20,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options) -> None:
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write("Database migrated.")
-        call_command("loaddata", SEED_FIXTURE, verbosity=0)
-        self.stdout.write("Seed records loaded (fixtures/seed.json).")
+        # Fixture rows carry fixed primary keys: loading them into a database that holds
+        # other studies could overwrite those, so seeds go only into an empty one.
+        if Study.objects.exists():
+            self.stdout.write("Seed records skipped: the database already holds studies.")
+        else:
+            call_command("loaddata", SEED_FIXTURE, verbosity=0)
+            self.stdout.write("Seed records loaded (fixtures/seed.json).")
         self._admin_login()
 
     def _admin_login(self) -> None:
