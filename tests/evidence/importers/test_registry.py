@@ -225,11 +225,13 @@ def test_decompressed_size_exactly_at_the_limit_is_allowed() -> None:
 @pytest.mark.parametrize(
     "corrupt",
     [
-        gzip.compress(b"PMID- 1\nTI  - x\n" * 100)[:40],  # truncated
-        b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"not deflate data at all",  # bad deflate stream
-        b"\x1f\x8b\x07garbage",  # unknown compression method
-        b"\x1f\x8b",  # magic only
+        gzip.compress(b"PMID- 1\nTI  - x\n" * 100, mtime=0)[:40],
+        b"\x1f\x8b\x08\x00" + b"\x00" * 6 + b"not deflate data at all",
+        b"\x1f\x8b\x07garbage",
+        b"\x1f\x8b",
     ],
+    # Explicit ids: pytest-xdist workers must collect identical test names.
+    ids=["truncated", "bad-deflate-stream", "unknown-method", "magic-only"],
 )
 def test_corrupt_gzip_is_a_parse_error(corrupt: bytes) -> None:
     with pytest.raises(ParseError, match="corrupt gzip stream") as info:
