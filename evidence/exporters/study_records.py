@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 
 from evidence.importers.records import (
     AbstractSectionRecord,
@@ -79,9 +79,17 @@ def _chunk_queryset(queryset: QuerySet[Study]) -> QuerySet[Study]:
                 "work__outgoing",
                 queryset=Citation.objects.select_related("cited").order_by("position", "id"),
             ),
+            # Citing works by identifier, not by edge id: the order edges were created in
+            # is not kept by a re-import, the identifiers are.
             Prefetch(
                 "work__incoming",
-                queryset=Citation.objects.select_related("citing").order_by("id"),
+                queryset=Citation.objects.select_related("citing").order_by(
+                    F("citing__pmid").asc(nulls_last=True),
+                    F("citing__doi").asc(nulls_last=True),
+                    F("citing__pmcid").asc(nulls_last=True),
+                    "raw_text",
+                    "id",
+                ),
             ),
         )
     )
@@ -200,10 +208,7 @@ def study_to_record(study: Study) -> StudyRecord:
             else []
         ),
         cited_by=(
-            [
-                _work_record(edge.citing, raw_text=edge.raw_text)
-                for edge in work.incoming.all()
-            ]
+            [_work_record(edge.citing, raw_text=edge.raw_text) for edge in work.incoming.all()]
             if work is not None
             else []
         ),
