@@ -245,8 +245,10 @@ def split_abstract_sections(abstract: str) -> list[AbstractSectionRecord]:
     The abstract must start with an upper-case label and have at least two of them, so
     that an acronym followed by a colon in running text ("HIV: ...") is not a section.
     """
+    if not _SECTION_LABEL_RE.match(abstract):
+        return []
     labels = list(_SECTION_LABEL_RE.finditer(abstract))
-    if len(labels) < 2 or labels[0].start() != 0:
+    if len(labels) < 2:
         return []
     sections = []
     for index, match in enumerate(labels):
@@ -363,12 +365,25 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
         yield item
 
 
+# Tags read below; the others (PHST, EDAT, CI, RN...) are not worth cleaning.
+_USED_TAGS = frozenset(
+    {"PMID", "TI", "BTI", "AB", "LA", "VI", "IP", "PG", "DP", "DEP", "LID", "AID", "PMC"}
+    | {"JT", "TA", "JID", "PB", "IS", "ISSN", "PT", "MH", "OT"}
+    | {"FAU", "AU", "CN", "AD", "AUID"}
+)
+
+
 def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     if not raw.fields:
         return InvalidRecord(location, "no MEDLINE fields (expected lines like 'TI  - title')")
+    used = [
+        (tag, clean(" ".join(parts)), number)
+        for tag, parts, number in raw.fields
+        if tag in _USED_TAGS
+    ]
     values: dict[str, list[str]] = defaultdict(list)
-    for tag, parts, _ in raw.fields:
-        values[tag].append(clean(" ".join(parts)))
+    for tag, value, _ in used:
+        values[tag].append(value)
 
     def first(*tags: str) -> str:
         for tag in tags:
@@ -398,7 +413,7 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     record.publication_types = [PublicationTypeRecord(name=v) for v in unique(values["PT"])]
     record.mesh_headings = [_mesh_heading(v) for v in values["MH"] if v.strip("*/ ")]
     record.keywords = unique(values["OT"])
-    record.authors = _read_authors(record, raw)
+    record.authors = _read_authors(record, used)
     return record
 
 
@@ -469,7 +484,7 @@ def _mesh_heading(value: str) -> MeshHeadingRecord:
     )
 
 
-def _read_authors(record: StudyRecord, raw: _RawRecord) -> list[AuthorRecord]:
+def _read_authors(record: StudyRecord, fields: list[tuple[str, str, int]]) -> list[AuthorRecord]:
     """FAU/AU pairs, CN group authors, AD and AUID attached to the author before them.
 
     FAU ("Casbon, James A") gives the full name and the AU that follows it ("Casbon JA")
@@ -478,8 +493,7 @@ def _read_authors(record: StudyRecord, raw: _RawRecord) -> list[AuthorRecord]:
     authors: list[AuthorRecord] = []
     leading_affiliations: list[str] = []
     awaiting_initials = False
-    for tag, parts, number in raw.fields:
-        value = clean(" ".join(parts))
+    for tag, value, number in fields:
         if not value:
             continue
         if tag == "FAU":
