@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
 import bibtexparser
@@ -456,7 +456,9 @@ def _build_record(entry: Entry, location: SourceLocation, by_key: dict[str, Entr
     return record
 
 
-def _read_identifiers(record: StudyRecord, values: dict[str, Any], text) -> None:
+def _read_identifiers(
+    record: StudyRecord, values: dict[str, Any], text: Callable[..., str]
+) -> None:
     add_identifier(record, "doi", normalize_doi, _verbatim(values.get("doi")), field="doi")
     if not record.doi:
         for url in _DOI_URL_RE.findall(_verbatim(values.get("url"))):
@@ -494,7 +496,9 @@ def _publication_date(record: StudyRecord, values: dict[str, Any]) -> Publicatio
     return parse_date(composed, field="year", warnings=record.warnings)
 
 
-def _journal(record: StudyRecord, values: dict[str, Any], text) -> JournalRecord | None:
+def _journal(
+    record: StudyRecord, values: dict[str, Any], text: Callable[..., str]
+) -> JournalRecord | None:
     issns: list[str] = []
     issn_text = _verbatim(values.get("issn"))
     if issn_text:
