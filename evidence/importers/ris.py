@@ -188,6 +188,14 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
             record.warnings.append(f"no TI/T1 title: title taken from {tag}")
     _read_identifiers(record, fields)
     if not record.title and not (record.pmid or record.doi or record.pmcid):
+        # Scopus exports cited reports and web pages with the name only in T2. Dropping
+        # the record would fail the whole file by default; keep it, flagged for curation.
+        record.title = fields.first("secondary_title", "BT")
+        if record.title:
+            record.warnings.append(
+                "no TI/T1 title and no identifier: T2 taken as the title; check this record"
+            )
+    if not record.title and not (record.pmid or record.doi or record.pmcid):
         return InvalidRecord(
             location, "record has neither a title (TI/T1) nor an identifier (DO/AN)"
         )

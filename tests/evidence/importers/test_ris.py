@@ -147,10 +147,19 @@ def test_crlf_scopus(sample_path):
     assert first.doi == "10.1016/s0027-9684(15)31340-7"
     assert [a.last_name for a in first.authors][:2] == ["Bryan", "Wetmore-Arkader"]
     assert (first.pub_date.year, first.pages) == (2008, "674-682")
-    # The second record has only a T2 (journal) and "PY  - 0000": nothing to import.
-    assert isinstance(second, InvalidRecord)
+    # The second record (a cited report) has only T2 and "PY  - 0000": kept, with T2 as
+    # its title, no year, and a warning asking for a check.
+    assert isinstance(second, StudyRecord)
     assert (second.location.record, second.location.line) == (2, 20)
-    assert "neither a title" in second.reason
+    assert second.title == "Prostate Cancer Mortality Statistics 2015"
+    assert second.pub_date.year is None
+    assert any("T2 taken as the title" in warning for warning in second.warnings)
+
+
+def test_record_with_nothing_to_name_it_is_invalid():
+    (item,) = parse_bytes(b"TY  - JOUR\nPY  - 2019\nER  - \n")
+    assert isinstance(item, InvalidRecord)
+    assert "neither a title" in item.reason
 
 
 # --- inline edge cases -------------------------------------------------------------------
