@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -307,8 +306,14 @@ class Study(models.Model):
 class Authorship(models.Model):
     """An author's place on one study, with the name and affiliations as printed there."""
 
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="authorships")
-    author = models.ForeignKey(Author, on_delete=models.PROTECT, related_name="authorships")
+    # Covered by authorship_unique_position (study, ...) and
+    # authorship_author_study_idx (author, ...): no separate FK indexes to maintain.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="authorships", db_index=False
+    )
+    author = models.ForeignKey(
+        Author, on_delete=models.PROTECT, related_name="authorships", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     last_name = models.CharField(max_length=255, blank=True)
     fore_name = models.CharField(max_length=255, blank=True)
@@ -335,9 +340,12 @@ class Authorship(models.Model):
 
 
 class StudyMeshHeading(models.Model):
-    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="mesh_headings")
+    # Covered by mesh_heading_unique (study, ...) and mesh_descriptor_study_idx.
+    study = models.ForeignKey(
+        Study, on_delete=models.CASCADE, related_name="mesh_headings", db_index=False
+    )
     descriptor = models.ForeignKey(
-        MeshDescriptor, on_delete=models.PROTECT, related_name="headings"
+        MeshDescriptor, on_delete=models.PROTECT, related_name="headings", db_index=False
     )
     # A heading is a major topic when the descriptor or one of its qualifiers is starred.
     is_major = models.BooleanField(default=False)

@@ -62,8 +62,15 @@ class Work(models.Model):
 class Citation(models.Model):
     """An edge: ``citing`` lists ``cited`` among its references."""
 
-    citing = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="outgoing")
-    cited = models.ForeignKey(Work, on_delete=models.CASCADE, related_name="incoming")
+    # No single-column indexes: citation_unique_edge (citing, cited) and
+    # citation_cited_idx (cited, citing) serve both directions, and every imported
+    # reference would otherwise maintain two more indexes.
+    citing = models.ForeignKey(
+        Work, on_delete=models.CASCADE, related_name="outgoing", db_index=False
+    )
+    cited = models.ForeignKey(
+        Work, on_delete=models.CASCADE, related_name="incoming", db_index=False
+    )
     # Position in the citing work's reference list (1-based) when the source numbers it.
     position = models.PositiveIntegerField(null=True, blank=True)
     # The reference as printed in this citing work's list.

@@ -66,6 +66,23 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
     return len(rows)
 
 
+def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
+    """Set ``fields`` on many rows by primary key; each row is (*values, pk).
+
+    One statement run with many parameter sets: psycopg pipelines it on PostgreSQL,
+    SQLite runs it in process, instead of an UPDATE round trip per row.
+    """
+    if not rows:
+        return 0
+    assignments = ", ".join(f'"{column}" = %s' for column in column_names(model, fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f'UPDATE "{table(model)}" SET {assignments} WHERE "{model._meta.pk.column}" = %s',
+            rows,
+        )
+    return len(rows)
+
+
 def chunked(values: Sequence, size: int = 900) -> Iterable[Sequence]:
     """SQLite caps bound parameters per statement; keep IN lists under it."""
     for start in range(0, len(values), size):

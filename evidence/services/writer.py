@@ -45,7 +45,7 @@ from evidence.models import (
 from evidence.models.appraisal import REPORTED_FIELDS
 from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
 from evidence.services import values
-from evidence.services.bulk import allocate_ids, chunked, insert_rows
+from evidence.services.bulk import allocate_ids, chunked, insert_rows, update_rows
 
 if TYPE_CHECKING:
     from evidence.models import ImportRun
@@ -1097,9 +1097,21 @@ class BatchWriter:
         for row, real_id in zip(new_works, real, strict=True):
             row[0] = real_id
         insert_rows(Work, WORK_FIELDS, new_works)
-        for work_id, update in link_updates.items():
-            if update:
-                Work.objects.filter(pk=work_id).update(**update)
+        update_rows(
+            Work,
+            ("study", "pmid", "doi", "pmcid"),
+            [
+                (
+                    update.get("study_id", index.info[work_id]["study_id"]),
+                    index.info[work_id]["pmid"],
+                    index.info[work_id]["doi"],
+                    index.info[work_id]["pmcid"],
+                    work_id,
+                )
+                for work_id, update in link_updates.items()
+                if update
+            ],
+        )
 
         def final(work_id: int) -> int:
             return remap.get(work_id, work_id)
@@ -1137,11 +1149,11 @@ class BatchWriter:
 
     @staticmethod
     def _identifier_free(index: _WorkIndex, name: str, value, work_id: int) -> bool:
+        # The batch looked up every work holding any identifier of its studies, so a
+        # work that holds ``value`` is in the index: no query needed.
         table = {"pmid": index.by_pmid, "doi": index.by_doi, "pmcid": index.by_pmcid}[name]
         owner = table.get(value)
-        if owner is not None and owner != work_id:
-            return False
-        return not Work.objects.filter(**{name: value}).exclude(pk=work_id).exists()
+        return owner is None or owner == work_id
 
     def _resolve_work(self, work: WorkRecord, index: _WorkIndex, new_work) -> int:
         pmid, doi, pmcid = _pmid(work.pmid), work.doi or None, work.pmcid or None
