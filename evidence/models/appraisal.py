@@ -53,10 +53,7 @@ def _state_field(label: str) -> models.CharField:
 def _state_matches_value(field: str) -> models.CheckConstraint:
     """A value is present exactly when the state says *reported*."""
     reported = Q(**{f"{field}_state": ReportingState.REPORTED})
-    if field == "sample_size":
-        has_value = Q(sample_size__isnull=False)
-    else:
-        has_value = ~Q(**{field: ""})
+    has_value = Q(sample_size__isnull=False) if field == "sample_size" else ~Q(**{field: ""})
     return models.CheckConstraint(
         condition=(reported & has_value) | (~reported & ~has_value),
         name=f"appraisal_{field}_state_matches_value",

@@ -84,6 +84,13 @@ class Journal(models.Model):
     def __str__(self) -> str:
         return self.iso_abbreviation or self.title
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            self.key = self.make_key(
+                title=self.title, issn=self.issn, eissn=self.eissn, nlm_id=self.nlm_id
+            )
+        super().save(*args, **kwargs)
+
     @staticmethod
     def make_key(*, title: str, issn: str = "", eissn: str = "", nlm_id: str = "") -> str:
         if issn or eissn:
@@ -101,13 +108,6 @@ class Journal(models.Model):
                 errors[name] = str(exc)
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.key:
-            self.key = self.make_key(
-                title=self.title, issn=self.issn, eissn=self.eissn, nlm_id=self.nlm_id
-            )
-        super().save(*args, **kwargs)
 
 
 class PublicationType(models.Model):
@@ -164,6 +164,17 @@ class Author(models.Model):
             return self.collective_name
         return f"{self.last_name} {self.initials}".strip()
 
+    def save(self, *args, **kwargs) -> None:
+        if not self.key:
+            self.key = self.make_key(
+                last_name=self.last_name,
+                initials=self.initials,
+                fore_name=self.fore_name,
+                collective_name=self.collective_name,
+                orcid=self.orcid,
+            )
+        super().save(*args, **kwargs)
+
     @staticmethod
     def make_key(
         *,
@@ -179,17 +190,6 @@ class Author(models.Model):
             return f"group:{identifiers.normalize_title(collective_name)}"[:300]
         first = initials or "".join(part[:1] for part in fore_name.split())
         return f"name:{identifiers.normalize_title(last_name)}|{first.upper()}"[:300]
-
-    def save(self, *args, **kwargs) -> None:
-        if not self.key:
-            self.key = self.make_key(
-                last_name=self.last_name,
-                initials=self.initials,
-                fore_name=self.fore_name,
-                collective_name=self.collective_name,
-                orcid=self.orcid,
-            )
-        super().save(*args, **kwargs)
 
 
 class Study(models.Model):
@@ -291,16 +291,16 @@ class Study(models.Model):
             label = label[:77] + "..."
         return f"PMID {self.pmid}: {label}" if self.pmid else label
 
+    def save(self, *args, **kwargs) -> None:
+        self.title_key = identifiers.normalize_title(self.title)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         clean_identifiers(self)
         if self.pub_date and self.pub_year and self.pub_date.year != self.pub_year:
             raise ValidationError({"pub_year": "Year differs from the publication date's year."})
         if self.pub_date and not self.pub_year:
             self.pub_year = self.pub_date.year
-
-    def save(self, *args, **kwargs) -> None:
-        self.title_key = identifiers.normalize_title(self.title)
-        super().save(*args, **kwargs)
 
 
 class Authorship(models.Model):
