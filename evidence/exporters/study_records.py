@@ -110,7 +110,9 @@ def iter_study_records(
     if queryset.query.is_sliced:
         yield from _iter_sliced(queryset, chunk_size=chunk_size)
         return
-    base = _chunk_queryset(queryset.order_by("id"))
+    # The caller's filters stay; its prefetches and only()/defer() (made for a list page,
+    # say) would clash with the ones every record needs, so they are replaced.
+    base = _chunk_queryset(queryset.order_by("id").prefetch_related(None).defer(None))
     last_id = 0
     while True:
         studies = list(base.filter(id__gt=last_id)[:chunk_size])

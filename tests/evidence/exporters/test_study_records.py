@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
+from django.db.models import Prefetch
 
 from evidence import models
 from evidence.exporters import iter_study_records
@@ -168,6 +169,18 @@ def test_sliced_queryset_keeps_its_order():
     queryset = models.Study.objects.order_by("-pub_year")[:2]
     pmids = [record.pmid for record in iter_study_records(queryset, chunk_size=1)]
     assert pmids == [str(newer.pmid), str(older.pmid)]
+
+
+def test_callers_prefetches_and_deferrals_do_not_clash():
+    make_full_study()
+    queryset = (
+        models.Study.objects.only("id", "title")
+        .prefetch_related(Prefetch("authorships", queryset=models.Authorship.objects.none()))
+        .filter(pub_year=2020)
+    )
+    [record] = list(iter_study_records(queryset))
+    assert [author.last_name for author in record.authors] == ["First", "Second"]
+    assert record.journal is not None
 
 
 def test_chunk_size_must_be_positive():
