@@ -172,6 +172,16 @@ class WorkAdminForm(PmidFormMixin, forms.ModelForm):
 
 
 class OrcidFormMixin:
+    """Accepts the ORCID as people paste it (an orcid.org URL) and stores the bare iD."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "orcid" in self.fields:
+            old = self.fields["orcid"]
+            self.fields["orcid"] = forms.CharField(
+                label=old.label, required=False, max_length=60, disabled=old.disabled
+            )
+
     def clean_orcid(self) -> str:
         try:
             return identifiers.normalize_orcid(self.cleaned_data.get("orcid"))
@@ -535,7 +545,10 @@ class ImportUploadForm(forms.Form):
 
 
 def too_large_message(size: int | None, limit: int, *, name: str = "") -> str:
-    what = f"{name!r} is {human_size(size)}," if name and size is not None else "The upload is"
+    if name and size is not None:
+        what = f"{name!r} is {human_size(size)},"
+    else:
+        what = f"{name!r} is" if name else "The upload is"
     return (
         f"{what} over the {human_size(limit)} upload limit. Split the file, or import it "
         "with 'manage.py import_records'."

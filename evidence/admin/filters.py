@@ -64,7 +64,7 @@ class InputFilter(admin.SimpleListFilter):
 
 
 class JournalFilter(InputFilter):
-    """``?journal=`` takes a journal ID (the list's journal links use it), an ISSN, or
+    """``?journal=`` takes an ISSN, a journal ID (the list's journal links use it), or
     part of the title or ISO abbreviation."""
 
     title = "journal"
@@ -77,11 +77,12 @@ class JournalFilter(InputFilter):
         value = (self.value() or "").strip()
         if not value:
             return queryset
-        if value.isdigit():
-            return queryset.filter(journal_id=int(value))
+        # Eight characters are an ISSN ("01406736"); journal IDs never get that long.
         if self._ISSN_RE.match(value):
             issn = identifiers.normalize_issn(value)
             journals = Journal.objects.filter(Q(issn=issn) | Q(eissn=issn))
+        elif value.isdigit():
+            return queryset.filter(journal_id=int(value))
         else:
             journals = Journal.objects.filter(
                 Q(title__icontains=value) | Q(iso_abbreviation__icontains=value)
@@ -90,7 +91,7 @@ class JournalFilter(InputFilter):
 
     def current_label(self) -> str:
         value = (self.value() or "").strip()
-        if value.isdigit():
+        if value.isdigit() and not self._ISSN_RE.match(value):
             journal = Journal.objects.filter(pk=int(value)).first()
             return str(journal) if journal else "no such journal"
         return ""

@@ -91,6 +91,10 @@ class AppraisalInline(admin.StackedInline):
         ("Topics, conditions and mechanisms", {"fields": ["concepts", "notes"]}),
     ]
 
+    def get_queryset(self, request):
+        # The inline's heading prints str(appraisal), which names the study.
+        return super().get_queryset(request).select_related("study")
+
 
 class AuthorshipInline(PreloadedAutocompleteMixin, admin.TabularInline):
     model = Authorship
