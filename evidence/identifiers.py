@@ -119,6 +119,7 @@ def normalize_title(value: str | None) -> str:
     """
     if not value:
         return ""
-    decomposed = unicodedata.normalize("NFKD", value)
-    ascii_only = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_ALNUM_RE.sub(" ", ascii_only.casefold()).strip()[:500]
+    if not value.isascii():  # most titles and names: nothing to decompose
+        decomposed = unicodedata.normalize("NFKD", value)
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_ALNUM_RE.sub(" ", value.casefold()).strip()[:500]

@@ -45,7 +45,13 @@ from evidence.models import (
 from evidence.models.appraisal import REPORTED_FIELDS
 from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
 from evidence.services import values
-from evidence.services.bulk import allocate_ids, chunked, insert_rows, update_rows
+from evidence.services.bulk import (
+    allocate_ids,
+    chunked,
+    insert_rows,
+    select_in,
+    update_rows,
+)
 
 if TYPE_CHECKING:
     from evidence.models import ImportRun
@@ -324,16 +330,14 @@ class BatchWriter:
         title_keys = sorted({values.title_key(r) for r in records if r.title} - {""})
         columns = ("id", "pmid", "doi", "pmcid", "title_key", "pub_year", "import_fingerprint")
         found: dict[int, _Known] = {}
-        lookups = [
-            ("pmid__in", pmids),
-            ("doi__in", dois),
-            ("pmcid__in", pmcids),
-            ("title_key__in", title_keys),
-        ]
-        for lookup, wanted in lookups:
-            for chunk in chunked(wanted):
-                for row in Study.objects.filter(**{lookup: chunk}).values_list(*columns):
-                    found[row[0]] = _Known(*row)
+        for field_name, wanted in (
+            ("pmid", pmids),
+            ("doi", dois),
+            ("pmcid", pmcids),
+            ("title_key", title_keys),
+        ):
+            for row in select_in(Study, field_name, wanted, columns):
+                found[row[0]] = _Known(*row)
         known: dict[str, _Known] = {}
         for study in found.values():
             if study.pmid:
@@ -994,16 +998,15 @@ class BatchWriter:
             for work in (*record.references, *record.cited_by):
                 collect(work.pmid, work.doi, work.pmcid)
         study_ids = [study_id for _, study_id in items]
-        columns = ("id", "pmid", "doi", "pmcid", "study_id")
-        for lookup, wanted in (
-            ("pmid__in", sorted(pmids)),
-            ("doi__in", sorted(dois)),
-            ("pmcid__in", sorted(pmcids)),
-            ("study_id__in", study_ids),
+        columns = ("id", "pmid", "doi", "pmcid", "study")
+        for field_name, wanted in (
+            ("pmid", sorted(pmids)),
+            ("doi", sorted(dois)),
+            ("pmcid", sorted(pmcids)),
+            ("study", study_ids),
         ):
-            for chunk in chunked(wanted):
-                for row in Work.objects.filter(**{lookup: chunk}).values_list(*columns):
-                    index.add(*row)
+            for row in select_in(Work, field_name, wanted, columns):
+                index.add(*row)
         preexisting = set(index.info)
         by_study = {info["study_id"]: wid for wid, info in index.info.items() if info["study_id"]}
 
