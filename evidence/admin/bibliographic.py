@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from evidence.admin.base import BigTableAdmin, PreloadedAutocompleteMixin
+from evidence.admin.study import refresh_search_document
 from evidence.forms import AuthorAdminForm, AuthorshipForm, PreloadedLabelsForm
 from evidence.models import (
     Author,
@@ -15,6 +16,7 @@ from evidence.models import (
     Journal,
     MeshDescriptor,
     PublicationType,
+    Study,
     StudyMeshHeading,
 )
 
@@ -88,3 +90,21 @@ class StudyMeshHeadingAdmin(PreloadedAutocompleteMixin, BigTableAdmin):
     autocomplete_fields = ["study", "descriptor"]
     list_filter = ["is_major"]
     ordering = ["-id"]
+
+    # MeSH terms are part of the study's full-text search document.
+    def save_model(self, request, obj, form, change):
+        old_study_id = form.initial.get("study") if change else None
+        super().save_model(request, obj, form, change)
+        for study in Study.objects.filter(pk__in={obj.study_id, old_study_id} - {None}):
+            refresh_search_document(study)
+
+    def delete_model(self, request, obj):
+        study = obj.study
+        super().delete_model(request, obj)
+        refresh_search_document(study)
+
+    def delete_queryset(self, request, queryset):
+        study_ids = set(queryset.values_list("study_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for study in Study.objects.filter(pk__in=study_ids):
+            refresh_search_document(study)

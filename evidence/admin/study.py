@@ -231,6 +231,18 @@ class ReferenceInline(admin.TabularInline):
         return formset
 
 
+def refresh_search_document(study: Study) -> None:
+    """Title, abstract, keywords or MeSH edited here must reach full-text search, as an
+    edit through the API does (the import service writes the document on import)."""
+    # evidence.search belongs to the API side; imported late so the admin loads alone.
+    from evidence.search import build_search_document
+
+    document = build_search_document(study)
+    if document != study.search_document:
+        Study.objects.filter(pk=study.pk).update(search_document=document)
+        study.search_document = document
+
+
 _DIGITS_RE = re.compile(r"^(?:pmid\s*:?\s*)?\d{1,9}$", re.IGNORECASE)
 _PMCID_RE = re.compile(r"^pmc\s*\d{1,9}$", re.IGNORECASE)
 _DOI_RE = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}", re.IGNORECASE)
@@ -465,6 +477,12 @@ class StudyAdmin(SimpleHistoryAdmin, BigTableAdmin):
     @admin.action(description="Set review status: excluded", permissions=["change"])
     def mark_excluded(self, request, queryset):
         self._set_review_status(request, queryset, ReviewStatus.EXCLUDED)
+
+    # -- saving ---------------------------------------------------------------------
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        refresh_search_document(form.instance)
 
     # -- change page extras -----------------------------------------------------------
 

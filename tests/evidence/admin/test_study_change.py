@@ -414,3 +414,32 @@ def test_change_page_query_count_does_not_grow(admin_client, django_assert_num_q
         response = admin_client.get(change_url(study))
     assert response.status_code == 200
     assert len(response.context["cited_by"]) == size
+
+
+def test_edits_reach_the_full_text_search_document(admin_client):
+    study = factories.StudyFactory(title="Old words", search_document="old words")
+    descriptor = factories.MeshDescriptorFactory(name="Femur Head Necrosis")
+    page = admin_client.get(change_url(study))
+    data = change_form_data(page)
+    data["title"] = "Hyperbaric oxygen"
+    add_inline_row(data, formset_prefix(page, "studymeshheading"), {"descriptor": descriptor.pk})
+    data["_continue"] = "1"
+    assert admin_client.post(change_url(study), data).status_code == 302
+    study.refresh_from_db()
+    assert "Hyperbaric oxygen" in study.search_document
+    assert "Femur Head Necrosis" in study.search_document
+    assert "Old words" not in study.search_document
+
+
+def test_mesh_heading_admin_refreshes_the_search_document(admin_client):
+    heading = factories.StudyMeshHeadingFactory(
+        study=factories.StudyFactory(title="Cells", search_document="Cells Osteonecrosis"),
+        descriptor=factories.MeshDescriptorFactory(name="Osteonecrosis"),
+    )
+    response = admin_client.post(
+        reverse("admin:evidence_studymeshheading_delete", args=[heading.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    heading.study.refresh_from_db()
+    assert "Cells" in heading.study.search_document
+    assert "Osteonecrosis" not in heading.study.search_document
