@@ -1,0 +1,362 @@
+"""Reads: querysets shaped once for what each read path shows.
+
+Callers (the API, the exporters) filter and order these further; nothing here renders.
+Every multi-valued condition is a ``pk__in`` subquery rather than a join, so a study
+matched twice is still listed once and no ``DISTINCT`` is needed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db.models import (
+    Count,
+    Expression,
+    F,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce, NullIf
+
+from evidence import identifiers
+from evidence.models import (
+    Appraisal,
+    Authorship,
+    Citation,
+    Concept,
+    EffectSize,
+    ImportRun,
+    Limitation,
+    ResearchGap,
+    Study,
+    StudyMeshHeading,
+    Work,
+)
+
+# Largest value a BigAutoField primary key can hold.
+MAX_ID = 2**63 - 1
+
+# The lean list item: scalar columns and two one-to-one joins, no prefetch. (Joined
+# values get names of their own: values() refuses one that shadows a model field.)
+STUDY_SUMMARY_COLUMNS = ("id", "pmid", "doi", "pmcid", "title", "pub_year", "review_status")
+STUDY_SUMMARY_JOINED = {
+    "journal_title": F("journal__title"),
+    "appraisal_design": F("appraisal__design"),
+    "appraisal_certainty": F("appraisal__certainty"),
+}
+
+
+class InvalidReference(ValueError):
+    """A study reference (``12``, ``pmid:123``, ``pmcid:PMC1``, ``doi:10.x/y``) that
+    cannot be one; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class StudyReference:
+    """A way to name a study or a work: by primary key or by one identifier."""
+
+    kind: str  # "id", "pmid", "pmcid" or "doi"
+    value: int | str
+
+    def study_q(self, prefix: str = "") -> Q:
+        field = "pk" if self.kind == "id" else self.kind
+        return Q(**{f"{prefix}{field}": self.value})
+
+    def work_q(self) -> Q:
+        """Works this reference denotes: the node of a study by id, else by identifier
+        (so ``pmid:n`` finds a cited work that is not a study in the database)."""
+        if self.kind == "id":
+            return Q(study_id=self.value)
+        return Q(**{self.kind: self.value})
+
+
+_PREFIX_RE = re.compile(r"^(pmid|pmcid|doi):\s*(.+)$", re.IGNORECASE)
+
+
+def parse_id(text: str) -> int:
+    if not text.isdigit() or not text.isascii():
+        raise InvalidReference(f"{text!r} is not a positive integer id.")
+    value = int(text)
+    if value < 1 or value > MAX_ID:
+        raise InvalidReference(f"{text!r} is out of range for an id.")
+    return value
+
+
+def parse_study_reference(text: str, *, allow_doi: bool = False) -> StudyReference:
+    """``"12"`` (primary key), ``"pmid:33081809"``, ``"pmcid:PMC7574435"`` and, where
+    ``allow_doi``, ``"doi:10.1186/..."``."""
+    text = text.strip()
+    match = _PREFIX_RE.match(text)
+    if not match:
+        if text.isdigit():
+            return StudyReference("id", parse_id(text))
+        accepted = "an id, pmid:<n>, pmcid:<id>" + (" or doi:<doi>" if allow_doi else "")
+        raise InvalidReference(f"{text!r} is not {accepted}.")
+    kind, raw = match.group(1).lower(), match.group(2)
+    try:
+        if kind == "pmid":
+            return StudyReference("pmid", int(identifiers.normalize_pmid(raw)))
+        if kind == "pmcid":
+            return StudyReference("pmcid", identifiers.normalize_pmcid(raw))
+        if allow_doi:
+            return StudyReference("doi", identifiers.normalize_doi(raw))
+    except identifiers.InvalidIdentifier as exc:
+        raise InvalidReference(str(exc).capitalize() + ".") from None
+    raise InvalidReference(f"{text!r}: name a study by id, pmid:<n> or pmcid:<id>.")
+
+
+# --- studies -------------------------------------------------------------------------
+
+
+def study_queryset() -> QuerySet[Study]:
+    return Study.objects.all()
+
+
+def study_summaries(queryset: QuerySet[Study], extra: Iterable[str] = ()) -> QuerySet:
+    """The lean list item as dicts (one query, no model instances); ``extra`` names
+    further columns or annotations to select, such as those a cursor needs."""
+    names = [*STUDY_SUMMARY_COLUMNS, *(n for n in extra if n not in STUDY_SUMMARY_COLUMNS)]
+    return queryset.values(*names, **STUDY_SUMMARY_JOINED)
+
+
+def _references_count() -> Subquery:
+    edges = (
+        Citation.objects.filter(citing__study_id=OuterRef("pk"))
+        .order_by()
+        .values("citing")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(edges, output_field=IntegerField()), 0)
+
+
+def _cited_by_count() -> Subquery:
+    edges = (
+        Citation.objects.filter(cited__study_id=OuterRef("pk"))
+        .order_by()
+        .values("cited")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(edges, output_field=IntegerField()), 0)
+
+
+# Which prefetch or annotation each part of the full study representation needs, so a
+# sparse fieldset only pays for what it shows.
+STUDY_DETAIL_PARTS = (
+    "authors",
+    "publication_types",
+    "mesh_terms",
+    "appraisal",
+    "effect_sizes",
+    "limitations",
+    "research_gaps",
+    "references_count",
+    "cited_by_count",
+)
+
+
+def study_detail_queryset(
+    parts: Iterable[str] = STUDY_DETAIL_PARTS, queryset: QuerySet[Study] | None = None
+) -> QuerySet[Study]:
+    """``queryset`` (default: all studies) with what the detail shows of ``parts``: one
+    query, plus one per prefetched relation, whatever the number of studies."""
+    parts = set(parts)
+    queryset = Study.objects.all() if queryset is None else queryset
+    queryset = queryset.select_related("journal", "appraisal").defer("search_document", "title_key")
+    prefetches: list[Prefetch | str] = []
+    if "authors" in parts:
+        prefetches.append(
+            Prefetch("authorships", queryset=Authorship.objects.order_by("position", "id"))
+        )
+    if "publication_types" in parts:
+        prefetches.append("publication_types")
+    if "mesh_terms" in parts:
+        prefetches.append(
+            Prefetch(
+                "mesh_headings",
+                queryset=StudyMeshHeading.objects.select_related("descriptor").order_by(
+                    "descriptor__name"
+                ),
+            )
+        )
+    if "appraisal" in parts:
+        prefetches.append(
+            Prefetch("appraisal__concepts", queryset=Concept.objects.order_by("kind", "name"))
+        )
+    for name, model in (
+        ("effect_sizes", EffectSize),
+        ("limitations", Limitation),
+        ("research_gaps", ResearchGap),
+    ):
+        if name in parts:
+            prefetches.append(Prefetch(name, queryset=model.objects.order_by("order", "id")))
+    if prefetches:
+        queryset = queryset.prefetch_related(*prefetches)
+    annotations = {}
+    if "references_count" in parts:
+        annotations["references_count"] = _references_count()
+    if "cited_by_count" in parts:
+        annotations["cited_by_count"] = _cited_by_count()
+    return queryset.annotate(**annotations) if annotations else queryset
+
+
+def studies_citing(reference: StudyReference) -> QuerySet:
+    """Ids of studies whose reference lists include the work ``reference`` names."""
+    cited = Work.objects.filter(reference.work_q())
+    return Citation.objects.filter(cited__in=cited, citing__study__isnull=False).values(
+        "citing__study_id"
+    )
+
+
+def studies_cited_by(reference: StudyReference) -> QuerySet:
+    """Ids of studies that the work ``reference`` names lists among its references."""
+    citing = Work.objects.filter(reference.work_q())
+    return Citation.objects.filter(citing__in=citing, cited__study__isnull=False).values(
+        "cited__study_id"
+    )
+
+
+_LINKED_STUDY = ("journal", "appraisal")
+
+
+def study_references(study: Study) -> QuerySet[Citation]:
+    """The reference list of ``study``: every cited work, in the database or not."""
+    return Citation.objects.filter(citing__study=study).select_related(
+        "cited", *(f"cited__study__{name}" for name in _LINKED_STUDY)
+    )
+
+
+def study_cited_by(study: Study) -> QuerySet[Citation]:
+    """The works citing ``study``, in the database or not."""
+    return Citation.objects.filter(cited__study=study).select_related(
+        "citing", *(f"citing__study__{name}" for name in _LINKED_STUDY)
+    )
+
+
+# --- curated lists -------------------------------------------------------------------
+
+
+def limitation_queryset() -> QuerySet[Limitation]:
+    return Limitation.objects.select_related("study")
+
+
+def research_gap_queryset() -> QuerySet[ResearchGap]:
+    return ResearchGap.objects.select_related("study")
+
+
+def effect_size_queryset() -> QuerySet[EffectSize]:
+    return EffectSize.objects.select_related("study")
+
+
+def appraisal_for(study: Study) -> Appraisal | None:
+    try:
+        return Appraisal.objects.prefetch_related("concepts").get(study=study)
+    except Appraisal.DoesNotExist:
+        return None
+
+
+def import_run_queryset() -> QuerySet[ImportRun]:
+    return ImportRun.objects.select_related("user")
+
+
+# --- facets --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """One ``group_by`` dimension: the grouped value, an optional human label (for
+    foreign keys), and whether a row can fall in several buckets (then counts are
+    distinct)."""
+
+    value: Expression
+    label: Expression | None = None
+    multi: bool = False
+
+
+def _blank_is_null(path: str) -> Expression:
+    # "" (not curated) and a missing appraisal row are one bucket: null.
+    return NullIf(F(path), Value(""))
+
+
+def _facets(prefix: str = "") -> dict[str, Facet]:
+    p = prefix
+    return {
+        "design": Facet(_blank_is_null(f"{p}appraisal__design")),
+        "pub_year": Facet(F(f"{p}pub_year")),
+        "review_status": Facet(F(f"{p}review_status")),
+        "certainty": Facet(_blank_is_null(f"{p}appraisal__certainty")),
+        "risk_of_bias": Facet(_blank_is_null(f"{p}appraisal__risk_of_bias")),
+        "journal": Facet(F(f"{p}journal_id"), label=F(f"{p}journal__title")),
+        "concept": Facet(
+            F(f"{p}appraisal__concepts__id"),
+            label=F(f"{p}appraisal__concepts__name"),
+            multi=True,
+        ),
+        "gap_category": Facet(F(f"{p}research_gaps__category"), multi=True),
+        "limitation_category": Facet(F(f"{p}limitations__category"), multi=True),
+        "publication_type": Facet(F(f"{p}publication_types__name"), multi=True),
+        "mesh": Facet(F(f"{p}mesh_headings__descriptor__name"), multi=True),
+    }
+
+
+STUDY_FACETS = _facets()
+# Curated items group by their own category and by their study's attributes.
+LIMITATION_FACETS = {
+    "category": Facet(F("category")),
+    "raised_by": Facet(F("raised_by")),
+    **{k: v for k, v in _facets("study__").items() if k != "limitation_category"},
+}
+RESEARCH_GAP_FACETS = {
+    "category": Facet(F("category")),
+    **{k: v for k, v in _facets("study__").items() if k != "gap_category"},
+}
+EFFECT_SIZE_FACETS = {
+    "measure": Facet(F("measure")),
+    "outcome_certainty": Facet(_blank_is_null("certainty")),
+    **_facets("study__"),
+}
+
+
+def facet_counts(
+    queryset: QuerySet,
+    facets: dict[str, Facet],
+    names: Sequence[str],
+    *,
+    limit: int = 1000,
+) -> tuple[list[dict], bool]:
+    """Rows of ``queryset`` counted by one or more facets: ``[{name: value, ...,
+    "count": n}]``, largest first, at most ``limit`` buckets (and whether more exist)."""
+    selected: dict[str, Expression] = {}
+    renames: dict[str, str] = {}
+    multi = False
+    for i, name in enumerate(names):
+        facet = facets[name]
+        multi = multi or facet.multi
+        selected[f"facet_{i}"] = facet.value
+        renames[f"facet_{i}"] = name
+        if facet.label is not None:
+            selected[f"facet_{i}_label"] = facet.label
+            renames[f"facet_{i}_label"] = f"{name}_label"
+    keys = [key for key in selected if not key.endswith("_label")]
+    rows = list(
+        queryset.order_by()
+        .values(**selected)
+        .annotate(count=Count("pk", distinct=multi))
+        .order_by("-count", *keys)[: limit + 1]
+    )
+    buckets = [
+        {
+            **{renames[key]: value for key, value in row.items() if key != "count"},
+            "count": row["count"],
+        }
+        for row in rows[:limit]
+    ]
+    return buckets, len(rows) > limit
