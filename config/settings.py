@@ -193,6 +193,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Limitations and research gaps both have a "category" with different vocabularies.
+    "ENUM_NAME_OVERRIDES": {
+        "LimitationCategoryEnum": "evidence.models.LimitationCategory",
+        "ResearchGapCategoryEnum": "evidence.models.ResearchGapCategory",
+    },
 }
 
 LOGGING = {
