@@ -15,7 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Max, Q, QuerySet
 
 from evidence import identifiers
 from evidence.models import (
@@ -471,6 +471,10 @@ class BaseReferenceFormSet(forms.BaseModelFormSet):
     def save_new(self, form, commit=True):
         citation = form.save(commit=False)
         citation.citing = self.citing_work()
+        if citation.position is None:
+            # A row added without a position goes to the end of the list.
+            last = Citation.objects.filter(citing=citation.citing).aggregate(Max("position"))
+            citation.position = (last["position__max"] or 0) + 1
         citation.cited = form.cleaned_data["target"].materialise(raw_text=citation.raw_text)
         if commit:
             citation.save()

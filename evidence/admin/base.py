@@ -92,6 +92,8 @@ class BigTableAdmin(admin.ModelAdmin):
     paginator = EstimatedCountPaginator
     # The "(N total)" link would run a second, unfiltered COUNT on every page.
     show_full_result_count = False
+    # "Show counts" would COUNT the table once per filter choice (dozens of scans).
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):

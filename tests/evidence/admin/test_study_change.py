@@ -253,12 +253,23 @@ def test_add_reference_by_doi_of_an_unknown_work_creates_the_node(admin_client):
         raw_text="Doe J. Something. 2001.",
     )
     assert response.status_code == 302, reference_errors(response)
-    cited = Citation.objects.get().cited
+    citation = Citation.objects.get()
+    cited = citation.cited
     assert (cited.doi, cited.study, cited.raw_text) == (
         "10.9999/xyz",
         None,
         "Doe J. Something. 2001.",
     )
+    assert citation.position == 1  # blank position: appended
+
+
+def test_reference_without_position_goes_last(admin_client):
+    study = factories.StudyFactory()
+    node = factories.WorkFactory(study=study, pmid=study.pmid)
+    factories.CitationFactory(citing=node, position=4)
+    response = post_reference(admin_client, study, identifier="PMC123")
+    assert response.status_code == 302, reference_errors(response)
+    assert Citation.objects.get(cited__pmcid="PMC123").position == 5
 
 
 def test_add_reference_by_choosing_a_work_reuses_the_study_node(admin_client):

@@ -384,10 +384,12 @@ def test_paginator_uses_the_planner_estimate_for_a_whole_table(monkeypatch):
     assert EstimatedCountPaginator(Study.objects.all(), 2).count == 5
 
 
-def test_changelist_shows_no_full_result_count(admin_client):
+def test_changelist_shows_no_full_result_count_and_no_facet_counts(admin_client):
     factories.StudyFactory.create_batch(2)
-    response = admin_client.get(reverse(CHANGELIST), {"q": "osteonecrosis"})
+    response = admin_client.get(reverse(CHANGELIST), {"q": "osteonecrosis", "_facets": "1"})
     assert response.context["cl"].full_result_count is None
+    assert response.context["cl"].add_facets is False
+    assert "Show counts" not in response.text
 
 
 def test_autocomplete_pages_without_counting(admin_client, django_assert_num_queries):
