@@ -18,13 +18,19 @@ from evidence.exporters.csl_json import write_csl_json
 from evidence.exporters.evidb_json import write_evidb_json
 from evidence.exporters.medline import write_medline
 from evidence.exporters.ris import write_ris
-from evidence.exporters.study_records import iter_study_records
+from evidence.exporters.study_records import (
+    ALL_PARTS,
+    APPRAISAL,
+    StudyRecordStream,
+    iter_study_records,
+)
 from evidence.exporters.table import write_csv
 from evidence.importers.records import StudyRecord
 
 __all__ = [
     "EXPORT_FORMATS",
     "ExportFormat",
+    "StudyRecordStream",
     "UnknownExportFormat",
     "iter_study_records",
     "stream_export",
@@ -52,6 +58,18 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
 }
 
 
+# What each format prints beyond the bibliographic core: an export from
+# iter_study_records reads only that (a RIS export never reads the citation graph).
+_PARTS_PRINTED: dict[str, frozenset[str]] = {
+    "ris": frozenset(),
+    "bibtex": frozenset(),
+    "nbib": frozenset(),
+    "csl-json": frozenset(),
+    "csv": frozenset({APPRAISAL}),
+    "evidb-json": ALL_PARTS,
+}
+
+
 class UnknownExportFormat(ValueError):
     def __init__(self, name: str) -> None:
         self.name = name
@@ -69,4 +87,6 @@ def stream_export(format_name: str, records: Iterable[StudyRecord]) -> Iterator[
         fmt = EXPORT_FORMATS[format_name]
     except KeyError:
         raise UnknownExportFormat(format_name) from None
+    if isinstance(records, StudyRecordStream):
+        records.only_parts(_PARTS_PRINTED.get(format_name, ALL_PARTS))
     return fmt.write(records)

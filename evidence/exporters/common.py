@@ -21,7 +21,6 @@ MONTH_ABBREVIATIONS = (
     "Dec",
 )
 
-_WHITESPACE_RE = re.compile(r"\s+")
 _PAGE_RANGE_RE = re.compile(r"^\s*([A-Za-z]?)(\d+)\s*[-\u2013\u2014]+\s*([A-Za-z]?)(\d+)\s*$")
 _LEADING_YEAR_RE = re.compile(r"^\s*(\d{4})\b")
 
@@ -30,7 +29,9 @@ PUBMED_URL = "https://pubmed.ncbi.nlm.nih.gov/{pmid}/"
 
 def one_line(value: str) -> str:
     """Line-based formats (RIS, CSV cells people read) cannot carry a newline in a value."""
-    return _WHITESPACE_RE.sub(" ", value).strip()
+    # str.split() is C and several times faster than a regex here: a RIS export calls
+    # this for every tag of every record.
+    return " ".join(value.split())
 
 
 def initials_of(author: AuthorRecord) -> str:

@@ -3,13 +3,20 @@
 Every export format reads these records, and EviDB JSON export followed by an import
 into an empty database reproduces the data, so each field maps 1:1 onto the model field
 the service fills (see evidence.services).
+
+Rows are read with ``values()`` / ``values_list()``, not as model instances: an export
+of 10,000 studies touches some 300,000 citation rows, and building a model instance
+for each costs far more than the query.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from django.db.models import F, Prefetch, QuerySet
+import orjson
+from django.db.models import F, QuerySet, TextField
+from django.db.models.functions import Cast
 
 from evidence.importers.records import (
     AbstractSectionRecord,
@@ -35,69 +42,136 @@ from evidence.models import (
     Appraisal,
     Authorship,
     Citation,
-    Concept,
     EffectSize,
     Limitation,
-    PublicationType,
     ResearchGap,
     Study,
     StudyMeshHeading,
-    Work,
 )
 from evidence.models.appraisal import REPORTED_FIELDS
 
-# Queries per chunk, whatever its size (tests pin it):
-#   1. studies with journal, appraisal and work (joined)
-#   2. authorships          3. publication types     4. MeSH headings + descriptor
-#   5. appraisal concepts   6. effect sizes          7. limitations
-#   8. research gaps        9. references (edges + cited work)
-#  10. cited-by (edges + citing work)
+# Parts of a record beyond the bibliographic core, each read only when asked for.
+APPRAISAL = "appraisal"  # appraisal with its concepts
+CURATION = "curation"  # effect sizes, limitations, research gaps
+GRAPH = "graph"  # references and cited-by
+ALL_PARTS = frozenset({APPRAISAL, CURATION, GRAPH})
+
+# Queries per chunk with every part, whatever the chunk's size (tests pin it):
+#   1. studies with journal, appraisal and graph node (joined)
+#   2. authorships   3. publication types   4. MeSH headings with descriptor
+#   5. concepts (appraisal)
+#   6. effect sizes   7. limitations   8. research gaps (curation)
+#   9. references    10. cited-by (graph)
 QUERIES_PER_CHUNK = 10
 
-# Only the search index reads these; they are the largest columns of a study.
-_UNUSED_STUDY_FIELDS = ("search_document", "title_key")
+_STUDY_FIELDS = (
+    "id",
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "abstract",
+    "language",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "pub_date_precision",
+    "pub_date_text",
+    "pub_year",
+    "citation_count",
+    "review_status",
+    "journal_id",
+    "journal__title",
+    "journal__iso_abbreviation",
+    "journal__issn",
+    "journal__eissn",
+    "journal__nlm_id",
+    "journal__publisher",
+    "work__id",
+)
+# JSON columns come as text and are decoded with orjson: Django's json.loads per value
+# was the largest single cost of a RIS export.
+_STUDY_JSON_FIELDS = ("abstract_sections", "keywords", "related_articles")
 
 
-def _chunk_queryset(queryset: QuerySet[Study]) -> QuerySet[Study]:
-    return (
-        queryset.select_related("journal", "appraisal", "work")
-        .defer(*_UNUSED_STUDY_FIELDS)
-        .prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.order_by("position")),
-            Prefetch("publication_types", queryset=PublicationType.objects.order_by("name")),
-            Prefetch(
-                "mesh_headings",
-                queryset=StudyMeshHeading.objects.select_related("descriptor").order_by(
-                    "descriptor__name"
-                ),
-            ),
-            Prefetch("appraisal__concepts", queryset=Concept.objects.order_by("kind", "name")),
-            Prefetch("effect_sizes", queryset=EffectSize.objects.order_by("order", "id")),
-            Prefetch("limitations", queryset=Limitation.objects.order_by("order", "id")),
-            Prefetch("research_gaps", queryset=ResearchGap.objects.order_by("order", "id")),
-            Prefetch(
-                "work__outgoing",
-                queryset=Citation.objects.select_related("cited").order_by("position", "id"),
-            ),
-            # Citing works by identifier, not by edge id: the order edges were created in
-            # is not kept by a re-import, the identifiers are.
-            Prefetch(
-                "work__incoming",
-                queryset=Citation.objects.select_related("citing").order_by(
-                    F("citing__pmid").asc(nulls_last=True),
-                    F("citing__doi").asc(nulls_last=True),
-                    F("citing__pmcid").asc(nulls_last=True),
-                    "raw_text",
-                    "id",
-                ),
-            ),
-        )
-    )
+def _json_text(name: str) -> Cast:
+    return Cast(name, output_field=TextField())
 
 
-def iter_study_records(
-    queryset: QuerySet[Study], *, chunk_size: int = 500
-) -> Iterator[StudyRecord]:
+def _json(text: str | None) -> Any:
+    return orjson.loads(text) if text else None
+
+
+_APPRAISAL_FIELDS = (
+    "design",
+    *(name for field in REPORTED_FIELDS for name in (f"{field}_state", field)),
+    "main_result",
+    "practice_relevance",
+    "risk_of_bias",
+    "risk_of_bias_tool",
+    "certainty",
+    "notes",
+)
+_WORK_FIELDS = (
+    "authors",
+    "title",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "pmid",
+    "pmcid",
+    "doi",
+)
+_EFFECT_FIELDS = (
+    "outcome",
+    "measure",
+    "value",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "p_value",
+    "n_intervention",
+    "n_comparator",
+    "timepoint",
+    "certainty",
+    "note",
+)
+
+
+class StudyRecordStream(Iterator[StudyRecord]):
+    """The iterator ``iter_study_records`` returns.
+
+    ``stream_export`` calls ``only_parts`` before the first record is read, so that a
+    RIS or BibTeX export does not read the citation graph or the curation it never
+    prints; iterated directly, the stream yields complete records.
+    """
+
+    def __init__(self, queryset: QuerySet[Study], *, chunk_size: int) -> None:
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self._queryset = queryset
+        self._chunk_size = chunk_size
+        self._parts = ALL_PARTS
+        self._records: Iterator[StudyRecord] | None = None
+
+    def only_parts(self, parts: Iterable[str]) -> None:
+        if self._records is not None:
+            raise RuntimeError("only_parts() must come before the first record is read")
+        self._parts = frozenset(parts) & ALL_PARTS
+
+    def __iter__(self) -> StudyRecordStream:
+        return self
+
+    def __next__(self) -> StudyRecord:
+        if self._records is None:
+            self._records = _iter_records(self._queryset, self._chunk_size, self._parts)
+        return next(self._records)
+
+
+def iter_study_records(queryset: QuerySet[Study], *, chunk_size: int = 500) -> StudyRecordStream:
     """Yield one StudyRecord per study of ``queryset``, ``chunk_size`` studies at a time.
 
     Chunks are read by keyset pagination over id (``id > last id``), so each costs the
@@ -105,222 +179,284 @@ def iter_study_records(
     of rows is in memory at a time. Records come in id order; a sliced queryset (already
     limited to N rows in its own order) keeps its order instead, its ids read first.
     """
-    if chunk_size < 1:
-        raise ValueError("chunk_size must be at least 1")
+    return StudyRecordStream(queryset, chunk_size=chunk_size)
+
+
+def _iter_records(
+    queryset: QuerySet[Study], chunk_size: int, parts: frozenset[str]
+) -> Iterator[StudyRecord]:
+    fields = _STUDY_FIELDS
+    if APPRAISAL in parts:
+        fields += ("appraisal__study", *(f"appraisal__{name}" for name in _APPRAISAL_FIELDS))
+    json_fields = {f"{name}_json": _json_text(name) for name in _STUDY_JSON_FIELDS}
     if queryset.query.is_sliced:
-        yield from _iter_sliced(queryset, chunk_size=chunk_size)
+        # A slice cannot be filtered further; its ids (one integer per row) are read once.
+        ids = list(queryset.values_list("id", flat=True))
+        for start in range(0, len(ids), chunk_size):
+            chunk_ids = ids[start : start + chunk_size]
+            found = Study.objects.filter(id__in=chunk_ids).values(*fields, **json_fields)
+            by_id = {row["id"]: row for row in found}
+            rows = [by_id[study_id] for study_id in chunk_ids if study_id in by_id]
+            yield from _chunk_records(rows, parts)
         return
-    # The caller's filters stay; its prefetches and only()/defer() (made for a list page,
-    # say) would clash with the ones every record needs, so they are replaced.
-    base = _chunk_queryset(queryset.order_by("id").prefetch_related(None).defer(None))
+    # The caller's filters are what matters; its prefetches (made for a list page, say)
+    # do not apply to rows read as values.
+    base = queryset.prefetch_related(None).order_by("id").values(*fields, **json_fields)
     last_id = 0
     while True:
-        studies = list(base.filter(id__gt=last_id)[:chunk_size])
-        for study in studies:
-            yield study_to_record(study)
-        if len(studies) < chunk_size:
+        rows = list(base.filter(id__gt=last_id)[:chunk_size])
+        yield from _chunk_records(rows, parts)
+        if len(rows) < chunk_size:
             return
-        last_id = studies[-1].id
+        last_id = rows[-1]["id"]
 
 
-def _iter_sliced(queryset: QuerySet[Study], *, chunk_size: int) -> Iterator[StudyRecord]:
-    # A slice cannot be filtered further; its ids (one integer per row) are read once.
-    ids = list(queryset.values_list("id", flat=True))
-    base = _chunk_queryset(Study.objects.all())
-    for start in range(0, len(ids), chunk_size):
-        chunk_ids = ids[start : start + chunk_size]
-        by_id = {study.id: study for study in base.filter(id__in=chunk_ids)}
-        for study_id in chunk_ids:
-            if study_id in by_id:
-                yield study_to_record(by_id[study_id])
+def _grouped(rows: Iterable[tuple]) -> dict[Any, list[tuple]]:
+    """Rows whose first value is the owner's id, grouped by it (order kept)."""
+    groups: dict[Any, list[tuple]] = {}
+    for row in rows:
+        groups.setdefault(row[0], []).append(row)
+    return groups
 
 
-def study_to_record(study: Study) -> StudyRecord:
-    """One prefetched study (see ``_chunk_queryset``) as the record the importer reads."""
-    journal = study.journal
-    work = _related_or_none(study, "work")
-    return StudyRecord(
-        location=SourceLocation(source="evidb", record=study.id),
-        pmid=_text_id(study.pmid),
-        doi=study.doi or "",
-        pmcid=study.pmcid or "",
-        title=study.title,
-        abstract=study.abstract,
-        abstract_sections=[
-            AbstractSectionRecord(
-                label=section.get("label", ""),
-                category=section.get("category", ""),
-                text=section.get("text", ""),
-            )
-            for section in study.abstract_sections or []
-        ],
-        language=study.language,
-        journal=(
-            JournalRecord(
-                title=journal.title,
-                iso_abbreviation=journal.iso_abbreviation,
-                issn=journal.issn,
-                eissn=journal.eissn,
-                nlm_id=journal.nlm_id,
-                publisher=journal.publisher,
-            )
-            if journal is not None
-            else None
-        ),
-        volume=study.volume,
-        issue=study.issue,
-        pages=study.pages,
-        pub_date=_publication_date(study),
-        authors=[
-            AuthorRecord(
-                last_name=authorship.last_name,
-                fore_name=authorship.fore_name,
-                initials=authorship.initials,
-                collective_name=authorship.collective_name,
-                orcid=authorship.orcid,
-                affiliations=list(authorship.affiliations or []),
-            )
-            for authorship in study.authorships.all()
-        ],
-        publication_types=[
-            PublicationTypeRecord(name=ptype.name, ui=ptype.ui)
-            for ptype in study.publication_types.all()
-        ],
-        mesh_headings=[
-            MeshHeadingRecord(
-                descriptor=heading.descriptor.name,
-                ui=heading.descriptor.ui,
-                is_major=heading.is_major,
-                qualifiers=[
-                    MeshQualifierRecord(
-                        name=qualifier.get("name", ""),
-                        ui=qualifier.get("ui", ""),
-                        is_major=bool(qualifier.get("is_major", False)),
-                    )
-                    for qualifier in heading.qualifiers or []
-                ],
-            )
-            for heading in study.mesh_headings.all()
-        ],
-        keywords=list(study.keywords or []),
-        citation_count=study.citation_count,
-        references=(
-            [_work_record(edge.cited, raw_text=edge.raw_text) for edge in work.outgoing.all()]
-            if work is not None
-            else []
-        ),
-        cited_by=(
-            [_work_record(edge.citing, raw_text=edge.raw_text) for edge in work.incoming.all()]
-            if work is not None
-            else []
-        ),
-        related_articles=[
-            RelatedArticleRecord(
-                relation=related.get("relation", ""),
-                ref_source=related.get("ref_source", ""),
-                pmid=_text_id(related.get("pmid")),
-            )
-            for related in study.related_articles or []
-        ],
-        appraisal=_appraisal_record(_related_or_none(study, "appraisal")),
-        effect_sizes=[
-            EffectSizeRecord(
-                outcome=effect.outcome,
-                measure=effect.measure,
-                value=effect.value,
-                ci_lower=effect.ci_lower,
-                ci_upper=effect.ci_upper,
-                ci_level=effect.ci_level,
-                p_value=effect.p_value,
-                n_intervention=effect.n_intervention,
-                n_comparator=effect.n_comparator,
-                timepoint=effect.timepoint,
-                certainty=effect.certainty,
-                note=effect.note,
-            )
-            for effect in study.effect_sizes.all()
-        ],
-        limitations=[
-            LimitationRecord(
-                description=limitation.description,
-                category=limitation.category,
-                raised_by=limitation.raised_by,
-            )
-            for limitation in study.limitations.all()
-        ],
-        research_gaps=[
-            ResearchGapRecord(
-                description=gap.description,
-                category=gap.category,
-                future_direction=gap.future_direction,
-            )
-            for gap in study.research_gaps.all()
-        ],
-        review_status=study.review_status,
+def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterator[StudyRecord]:
+    if not rows:
+        return
+    ids = [row["id"] for row in rows]
+    authors = _grouped(
+        Authorship.objects.filter(study_id__in=ids)
+        .order_by("study_id", "position")
+        .values_list(
+            "study_id",
+            "last_name",
+            "fore_name",
+            "initials",
+            "collective_name",
+            "orcid",
+            _json_text("affiliations"),
+        )
     )
-
-
-def _related_or_none(study: Study, name: str):
-    """A reverse one-to-one (appraisal, work) that may be absent, without a query."""
-    try:
-        return getattr(study, name)
-    except (Appraisal.DoesNotExist, Work.DoesNotExist):
-        return None
+    publication_types = _grouped(
+        Study.publication_types.through.objects.filter(study_id__in=ids)
+        .order_by("study_id", "publicationtype__name")
+        .values_list("study_id", "publicationtype__name", "publicationtype__ui")
+    )
+    mesh = _grouped(
+        StudyMeshHeading.objects.filter(study_id__in=ids)
+        .order_by("study_id", "descriptor__name")
+        .values_list(
+            "study_id", "descriptor__name", "descriptor__ui", "is_major", _json_text("qualifiers")
+        )
+    )
+    concepts: dict[Any, list[tuple]] = {}
+    if APPRAISAL in parts:
+        appraised = [row["id"] for row in rows if row["appraisal__study"] is not None]
+        if appraised:
+            concepts = _grouped(
+                Appraisal.concepts.through.objects.filter(appraisal_id__in=appraised)
+                .order_by("appraisal_id", "concept__kind", "concept__name")
+                .values_list("appraisal_id", "concept__name", "concept__kind")
+            )
+    effects: dict[Any, list[tuple]] = {}
+    limitations: dict[Any, list[tuple]] = {}
+    gaps: dict[Any, list[tuple]] = {}
+    if CURATION in parts:
+        effects = _grouped(
+            EffectSize.objects.filter(study_id__in=ids)
+            .order_by("study_id", "order", "id")
+            .values_list("study_id", *_EFFECT_FIELDS)
+        )
+        limitations = _grouped(
+            Limitation.objects.filter(study_id__in=ids)
+            .order_by("study_id", "order", "id")
+            .values_list("study_id", "description", "category", "raised_by")
+        )
+        gaps = _grouped(
+            ResearchGap.objects.filter(study_id__in=ids)
+            .order_by("study_id", "order", "id")
+            .values_list("study_id", "description", "category", "future_direction")
+        )
+    references: dict[Any, list[tuple]] = {}
+    cited_by: dict[Any, list[tuple]] = {}
+    work_ids = [row["work__id"] for row in rows if row["work__id"] is not None]
+    if GRAPH in parts and work_ids:
+        # The edge's raw_text: the service stores each listed work's text on its edge,
+        # for references and cited-by alike.
+        references = _grouped(
+            Citation.objects.filter(citing_id__in=work_ids)
+            .order_by("citing_id", "position", "id")
+            .values_list("citing_id", "raw_text", *(f"cited__{name}" for name in _WORK_FIELDS))
+        )
+        # Citing works by identifier, not by edge id: a re-import does not keep the order
+        # edges were created in, it keeps identifiers.
+        cited_by = _grouped(
+            Citation.objects.filter(cited_id__in=work_ids)
+            .order_by(
+                "cited_id",
+                F("citing__pmid").asc(nulls_last=True),
+                F("citing__doi").asc(nulls_last=True),
+                F("citing__pmcid").asc(nulls_last=True),
+                "raw_text",
+                "id",
+            )
+            .values_list("cited_id", "raw_text", *(f"citing__{name}" for name in _WORK_FIELDS))
+        )
+    for row in rows:
+        study_id = row["id"]
+        work_id = row["work__id"]
+        yield StudyRecord(
+            location=SourceLocation(source="evidb", record=study_id),
+            pmid=_text_id(row["pmid"]),
+            doi=row["doi"] or "",
+            pmcid=row["pmcid"] or "",
+            title=row["title"],
+            abstract=row["abstract"],
+            abstract_sections=[
+                AbstractSectionRecord(
+                    label=section.get("label", ""),
+                    category=section.get("category", ""),
+                    text=section.get("text", ""),
+                )
+                for section in _json(row["abstract_sections_json"]) or []
+            ],
+            language=row["language"],
+            journal=_journal_record(row),
+            volume=row["volume"],
+            issue=row["issue"],
+            pages=row["pages"],
+            pub_date=_publication_date(row),
+            authors=[
+                AuthorRecord(
+                    last_name=last_name,
+                    fore_name=fore_name,
+                    initials=initials,
+                    collective_name=collective_name,
+                    orcid=orcid,
+                    affiliations=_json(affiliations) or [],
+                )
+                for _, last_name, fore_name, initials, collective_name, orcid, affiliations in (
+                    authors.get(study_id, ())
+                )
+            ],
+            publication_types=[
+                PublicationTypeRecord(name=name, ui=ui)
+                for _, name, ui in publication_types.get(study_id, ())
+            ],
+            mesh_headings=[
+                MeshHeadingRecord(
+                    descriptor=name,
+                    ui=ui,
+                    is_major=is_major,
+                    qualifiers=[
+                        MeshQualifierRecord(
+                            name=qualifier.get("name", ""),
+                            ui=qualifier.get("ui", ""),
+                            is_major=bool(qualifier.get("is_major", False)),
+                        )
+                        for qualifier in _json(qualifiers) or []
+                    ],
+                )
+                for _, name, ui, is_major, qualifiers in mesh.get(study_id, ())
+            ],
+            keywords=_json(row["keywords_json"]) or [],
+            citation_count=row["citation_count"],
+            references=[_work_record(edge) for edge in references.get(work_id, ())],
+            cited_by=[_work_record(edge) for edge in cited_by.get(work_id, ())],
+            related_articles=[
+                RelatedArticleRecord(
+                    relation=related.get("relation", ""),
+                    ref_source=related.get("ref_source", ""),
+                    pmid=_text_id(related.get("pmid")),
+                )
+                for related in _json(row["related_articles_json"]) or []
+            ],
+            appraisal=(
+                _appraisal_record(row, concepts.get(study_id, ()))
+                if APPRAISAL in parts and row["appraisal__study"] is not None
+                else None
+            ),
+            effect_sizes=[
+                EffectSizeRecord(**dict(zip(_EFFECT_FIELDS, values, strict=True)))
+                for _, *values in effects.get(study_id, ())
+            ],
+            limitations=[
+                LimitationRecord(description=description, category=category, raised_by=by)
+                for _, description, category, by in limitations.get(study_id, ())
+            ],
+            research_gaps=[
+                ResearchGapRecord(
+                    description=description, category=category, future_direction=direction
+                )
+                for _, description, category, direction in gaps.get(study_id, ())
+            ],
+            review_status=row["review_status"],
+        )
 
 
 def _text_id(value: int | str | None) -> str:
     return "" if value is None else str(value)
 
 
-def _publication_date(study: Study) -> PublicationDate:
-    """pub_date holds only as much of the date as pub_date_precision says was given."""
-    precision = study.pub_date_precision
-    date = study.pub_date
-    year = study.pub_year if study.pub_year is not None else (date.year if date else None)
-    month = date.month if date and precision in ("month", "day") else None
-    day = date.day if date and precision == "day" else None
-    return PublicationDate(year=year, month=month, day=day, text=study.pub_date_text)
-
-
-def _work_record(work: Work, *, raw_text: str) -> WorkRecord:
-    """A graph node as the record lists it; raw_text is the edge's, as the service
-    stores each listed work's raw_text on its edge (both references and cited-by)."""
-    return WorkRecord(
-        raw_text=raw_text,
-        authors=work.authors,
-        title=work.title,
-        journal=work.journal,
-        year=work.year,
-        volume=work.volume,
-        issue=work.issue,
-        pages=work.pages,
-        pmid=_text_id(work.pmid),
-        pmcid=work.pmcid or "",
-        doi=work.doi or "",
+def _journal_record(row: dict[str, Any]) -> JournalRecord | None:
+    if row["journal_id"] is None:
+        return None
+    return JournalRecord(
+        title=row["journal__title"],
+        iso_abbreviation=row["journal__iso_abbreviation"],
+        issn=row["journal__issn"],
+        eissn=row["journal__eissn"],
+        nlm_id=row["journal__nlm_id"],
+        publisher=row["journal__publisher"],
     )
 
 
-def _appraisal_record(appraisal: Appraisal | None) -> AppraisalRecord | None:
-    if appraisal is None:
-        return None
-    reported: dict[str, ReportedValue] = {}
-    for field in REPORTED_FIELDS:
-        value = getattr(appraisal, field)
-        reported[field] = ReportedValue(
-            state=ReportingState(getattr(appraisal, f"{field}_state")),
-            value="" if value is None else str(value),
+def _publication_date(row: dict[str, Any]) -> PublicationDate:
+    """pub_date holds only as much of the date as pub_date_precision says was given."""
+    precision = row["pub_date_precision"]
+    date = row["pub_date"]
+    year = row["pub_year"] if row["pub_year"] is not None else (date.year if date else None)
+    month = date.month if date and precision in ("month", "day") else None
+    day = date.day if date and precision == "day" else None
+    return PublicationDate(year=year, month=month, day=day, text=row["pub_date_text"])
+
+
+def _work_record(edge: tuple) -> WorkRecord:
+    """(owner id, edge raw_text, *_WORK_FIELDS of the other work) as a WorkRecord."""
+    _, raw_text, authors, title, journal, year, volume, issue, pages, pmid, pmcid, doi = edge
+    return WorkRecord(
+        raw_text=raw_text,
+        authors=authors,
+        title=title,
+        journal=journal,
+        year=year,
+        volume=volume,
+        issue=issue,
+        pages=pages,
+        pmid=_text_id(pmid),
+        pmcid=pmcid or "",
+        doi=doi or "",
+    )
+
+
+def _appraisal_record(row: dict[str, Any], concepts: Iterable[tuple]) -> AppraisalRecord:
+    def value(name: str) -> Any:
+        return row[f"appraisal__{name}"]
+
+    reported = {
+        field: ReportedValue(
+            state=ReportingState(value(f"{field}_state")),
+            value="" if value(field) is None else str(value(field)),
         )
+        for field in REPORTED_FIELDS
+    }
     return AppraisalRecord(
-        design=appraisal.design,
+        design=value("design"),
         **reported,
-        main_result=appraisal.main_result,
-        practice_relevance=appraisal.practice_relevance,
-        risk_of_bias=appraisal.risk_of_bias,
-        risk_of_bias_tool=appraisal.risk_of_bias_tool,
-        certainty=appraisal.certainty,
-        notes=appraisal.notes,
-        concepts=[
-            ConceptRecord(name=concept.name, kind=concept.kind)
-            for concept in appraisal.concepts.all()
-        ],
+        main_result=value("main_result"),
+        practice_relevance=value("practice_relevance"),
+        risk_of_bias=value("risk_of_bias"),
+        risk_of_bias_tool=value("risk_of_bias_tool"),
+        certainty=value("certainty"),
+        notes=value("notes"),
+        concepts=[ConceptRecord(name=name, kind=kind) for _, name, kind in concepts],
     )

@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Prefetch
 
 from evidence import models
-from evidence.exporters import iter_study_records
+from evidence.exporters import iter_study_records, stream_export
 from evidence.exporters.study_records import QUERIES_PER_CHUNK
 from evidence.importers.records import (
     ConceptRecord,
@@ -207,3 +207,34 @@ def test_queries_grow_with_chunks_not_with_studies(django_assert_num_queries):
     with django_assert_num_queries(3 * QUERIES_PER_CHUNK + 1):
         records = list(iter_study_records(models.Study.objects.all(), chunk_size=10))
     assert len({record.pmid for record in records}) == 30
+
+
+@pytest.mark.parametrize(
+    ("format_name", "queries"),
+    [
+        # studies, authorships, publication types, MeSH headings
+        ("ris", 4),
+        ("bibtex", 4),
+        ("nbib", 4),
+        ("csl-json", 4),
+        # ... and appraisal concepts
+        ("csv", 5),
+        ("evidb-json", QUERIES_PER_CHUNK),
+    ],
+)
+def test_an_export_reads_only_what_its_format_prints(
+    format_name, queries, django_assert_num_queries
+):
+    for _ in range(3):
+        make_full_study()
+    with django_assert_num_queries(queries):
+        text = "".join(stream_export(format_name, iter_study_records(models.Study.objects.all())))
+    assert text
+
+
+def test_parts_cannot_change_once_reading_began():
+    make_full_study()
+    stream = iter_study_records(models.Study.objects.all())
+    next(stream)
+    with pytest.raises(RuntimeError):
+        stream.only_parts([])
