@@ -136,20 +136,21 @@ def ensure_seeded(args: argparse.Namespace) -> None:
         "--database-url",
         args.database_url,
     ]
-    # Progress lines pass through; the last line is the JSON result.
-    completed = subprocess.run(
+    # Progress lines pass through as they come; the last line is the JSON result.
+    lines = []
+    with subprocess.Popen(
         command,
         cwd=common.REPO_ROOT,
         env=common.django_env(args.database_url),
-        check=False,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    lines = completed.stdout.splitlines()
-    for line in lines[:-1]:
-        print(line)
-    if completed.returncode != 0:
-        raise SystemExit(f"seeding failed (exit {completed.returncode})")
+    ) as child:
+        for line in child.stdout:
+            lines.append(line.rstrip("\n"))
+            if not line.startswith("{"):
+                print(line, end="", flush=True)
+    if child.returncode != 0 or not lines:
+        raise SystemExit(f"seeding failed (exit {child.returncode})")
     result = json.loads(lines[-1])
     print(
         f"seeded {result['created']:,} studies in {result['seconds']:.0f} s "
