@@ -485,8 +485,10 @@ def main(argv: list[str] | None = None) -> None:
     server = start_server(args.database_url, port)
     try:
         for scenario in scenarios:
-            # One warm-up request per distinct path family, outside the figures.
-            get(port, scenario.paths[0])
+            # Warm-up outside the figures: enough requests for both workers to have
+            # loaded their code and opened their database connection.
+            for path in scenario.paths[:4] * 2:
+                get(port, path)
             scenario.serial = drive(
                 port, scenario, concurrency=1, requests=max(10, scenario.requests // 2)
             )
