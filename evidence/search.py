@@ -45,6 +45,7 @@ __all__ = [
     "Term",
     "build_search_document",
     "parse_web_search",
+    "refresh_search_document",
     "search_filter",
     "search_rank",
 ]
@@ -152,7 +153,7 @@ def _rank_expression(queryset: QuerySet[Study], text: str):
 
 
 def search_rank(
-    queryset: QuerySet[Study], text: str, *, candidates: int = RANK_CANDIDATES
+    queryset: QuerySet[Study], text: str, *, candidates: int | None = None
 ) -> QuerySet[Study]:
     """Annotate ``rank`` on ``queryset`` (already filtered by ``search_filter``).
 
@@ -163,6 +164,8 @@ def search_rank(
     (cheap by its cost model, seconds in fact for a term in a third of the rows), where
     the GIN bitmap reads the matches without parsing any.
     """
+    if candidates is None:
+        candidates = RANK_CANDIDATES
     newest = queryset.order_by(
         (F("pub_year") + 0).desc(nulls_first=True),
         (F("id") + 0).desc(),
@@ -190,3 +193,11 @@ def build_search_document(study: Study) -> str:
     )
     keywords = [str(keyword) for keyword in study.keywords or []]
     return values.search_document(study.title, study.abstract, keywords, mesh)
+
+
+def refresh_search_document(study_id: int) -> None:
+    """Rewrite one study's search document after an edit outside the import service
+    (no save(): no history row, no updated_at bump for a derived column)."""
+    study = Study.objects.filter(pk=study_id).only("title", "abstract", "keywords").first()
+    if study is not None:
+        Study.objects.filter(pk=study_id).update(search_document=build_search_document(study))
