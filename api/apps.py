@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 from django.db.models.signals import post_migrate
 
 
@@ -9,6 +9,11 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from api.groups import ensure_curator_group
 
-        # sender=self: runs once per migrate, after the evidence app (listed before
-        # "api" in INSTALLED_APPS) has had its permissions created.
-        post_migrate.connect(ensure_curator_group, sender=self, dispatch_uid="curator_group")
+        # post_migrate is sent per app with models (not for this one). After the
+        # evidence app's, whose permissions django.contrib.auth's handler (connected
+        # earlier, so called first) has just created.
+        post_migrate.connect(
+            ensure_curator_group,
+            sender=apps.get_app_config("evidence"),
+            dispatch_uid="api.curator_group",
+        )

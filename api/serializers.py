@@ -16,6 +16,7 @@ from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from api.exceptions import validation_error_detail
+from evidence import identifiers
 from evidence.models import (
     Appraisal,
     Author,
@@ -39,7 +40,8 @@ from evidence.models import (
     Work,
 )
 from evidence.models.appraisal import REPORTED_FIELDS
-from evidence.search import build_search_document
+from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
+from evidence.search import build_search_document, refresh_search_document
 
 # --- shared pieces -----------------------------------------------------------------------
 
@@ -164,6 +166,19 @@ class JournalSerializer(ModelCleanSerializer):
         model = Journal
         fields = ["id", "title", "iso_abbreviation", "issn", "eissn", "nlm_id", "publisher"]
 
+    def _issn(self, value: str) -> str:
+        # Normalised here, not only in Journal.clean(): the matching key is built from it.
+        try:
+            return identifiers.normalize_issn(value)
+        except identifiers.InvalidIdentifier as exc:
+            raise serializers.ValidationError(str(exc).capitalize() + ".") from None
+
+    def validate_issn(self, value: str) -> str:
+        return self._issn(value)
+
+    def validate_eissn(self, value: str) -> str:
+        return self._issn(value)
+
     def prepare_instance(self, instance: Journal) -> None:
         if not instance.key:
             instance.key = Journal.make_key(
@@ -200,8 +215,6 @@ class AuthorSerializer(ModelCleanSerializer):
         fields = ["id", "last_name", "fore_name", "initials", "collective_name", "orcid"]
 
     def validate_orcid(self, value: str) -> str:
-        from evidence import identifiers
-
         try:
             return identifiers.normalize_orcid(value)
         except identifiers.InvalidIdentifier as exc:
@@ -353,6 +366,10 @@ class AppraisalSerializer(ModelCleanSerializer):
         for name in REPORTED_FIELDS:
             fields[name] = ReportedValueSerializer(reported_field=name, required=False)
         return fields
+
+    def prepare_instance(self, instance: Appraisal) -> None:
+        if instance.study_id is None:
+            instance.study = self.context["study"]
 
     def error_key(self, field: str):
         for name in REPORTED_FIELDS:
@@ -589,6 +606,9 @@ class StudyWriteSerializer(ModelCleanSerializer):
     pmid = serializers.IntegerField(
         allow_null=True, required=False, min_value=1, max_value=999_999_999
     )
+    pub_year = serializers.IntegerField(
+        allow_null=True, required=False, min_value=MIN_YEAR, max_value=MAX_YEAR
+    )
     doi = serializers.CharField(allow_null=True, required=False, max_length=255)
     pmcid = serializers.CharField(allow_null=True, required=False, max_length=16)
     abstract_sections = AbstractSectionSerializer(many=True, required=False)
@@ -688,12 +708,6 @@ class StudyMeshHeadingSerializer(ModelCleanSerializer):
         refresh_search_document(instance.study_id)
 
 
-def refresh_search_document(study_id: int) -> None:
-    study = Study.objects.filter(pk=study_id).first()
-    if study is not None:
-        Study.objects.filter(pk=study_id).update(search_document=build_search_document(study))
-
-
 class WorkSerializer(ModelCleanSerializer):
     class Meta:
         model = Work
@@ -714,6 +728,7 @@ class WorkSerializer(ModelCleanSerializer):
         ]
         extra_kwargs = {
             "pmid": {"min_value": 1, "max_value": 999_999_999},
+            "year": {"min_value": MIN_YEAR, "max_value": MAX_YEAR},
         }
 
     def validate_doi(self, value):

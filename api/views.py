@@ -63,7 +63,7 @@ from evidence.models import (
     StudyMeshHeading,
     Work,
 )
-from evidence.search import RANK_CANDIDATES, search_rank
+from evidence.search import RANK_CANDIDATES, refresh_search_document, search_rank
 
 GROUP_BY_PARAM = "group_by"
 FORMAT_PARAM = "format"
@@ -802,7 +802,7 @@ class MeshHeadingViewSet(ReadWriteViewSet):
     def destroy(self, request, *args, **kwargs):
         study_id = self.get_object().study_id
         response = super().destroy(request, *args, **kwargs)
-        s.refresh_search_document(study_id)
+        refresh_search_document(study_id)
         return response
 
 
