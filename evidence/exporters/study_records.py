@@ -284,7 +284,8 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
         # for references and cited-by alike.
         references = _grouped(
             Citation.objects.filter(citing_id__in=work_ids)
-            .order_by("citing_id", "position", "id")
+            # Unnumbered references last on every database (SQLite sorts NULL first).
+            .order_by("citing_id", F("position").asc(nulls_last=True), "id")
             .values_list("citing_id", "raw_text", *(f"cited__{name}" for name in _WORK_FIELDS))
         )
         # Citing works by identifier, not by edge id: a re-import does not keep the order
