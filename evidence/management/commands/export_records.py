@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -46,9 +48,15 @@ class Command(BaseCommand):
         chunks = stream_export(options["fmt"], counter)
         output: str = options["output"]
         if output == "-":
-            for chunk in chunks:
-                self.stdout.write(chunk, ending="")
-            self.stdout.flush()
+            try:
+                for chunk in chunks:
+                    self.stdout.write(chunk, ending="")
+                self.stdout.flush()
+            except BrokenPipeError:
+                # The reader went away (`export_records | head`): stop quietly, as
+                # Unix tools do, and keep Python from failing again when it flushes.
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                return
             self.stderr.write(f"Exported {_studies(counter.count)}.")
             return
         path = Path(output)
