@@ -611,11 +611,11 @@ def write_pubmed_xml(records: Iterator[StudyRecord], out: TextIO) -> int:
 @contextmanager
 def open_output(path: Path, *, compress: bool):
     if compress:
-        # mtime=0: the same seed gives the same bytes, compressed or not.
+        # No name, mtime=0: the same seed gives the same bytes, compressed or not.
         raw = open(path, "wb")  # noqa: SIM115 (closed below, with the gzip layer)
         try:
             with (
-                gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=6, mtime=0) as zipped,
+                gzip.GzipFile("", "wb", 6, raw, mtime=0) as zipped,
                 io.TextIOWrapper(zipped, encoding="utf-8", newline="\n") as text,
             ):
                 yield text
