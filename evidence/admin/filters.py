@@ -11,7 +11,7 @@ import re
 
 from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from evidence import identifiers
@@ -112,7 +112,11 @@ def appraisal_choice_filter(field: str, title: str, choices, none_label: str):
             if value is None:
                 return queryset
             if value == NOT_RECORDED:
-                return queryset.filter(Q(appraisal__isnull=True) | Q(**{f"appraisal__{field}": ""}))
+                # NOT EXISTS, not "appraisal IS NULL OR field = ''": PostgreSQL
+                # misestimates that OR across a LEFT JOIN (1 row for 40,000) and picks a
+                # nested loop that took 5 s at 100,000 studies; the anti-join takes 0.1 s.
+                recorded = Appraisal.objects.filter(study=OuterRef("pk")).exclude(**{field: ""})
+                return queryset.exclude(Exists(recorded))
             if value not in {choice for choice, _ in choices}:
                 raise IncorrectLookupParameters(f"unknown {field}: {value!r}")
             return queryset.filter(**{f"appraisal__{field}": value})
@@ -232,7 +236,10 @@ class ReportingStateFilter(admin.SimpleListFilter):
         field, _, state = value.partition(":")
         if field not in REPORTED_FIELDS or state not in ReportingState.values:
             raise IncorrectLookupParameters(f"unknown reporting filter: {value!r}")
-        condition = Q(**{f"appraisal__{field}_state": state})
         if state == ReportingState.NOT_CURATED:
-            condition |= Q(appraisal__isnull=True)
-        return queryset.filter(condition)
+            # As for "not recorded" above: an anti-join, not an OR across a LEFT JOIN.
+            curated = Appraisal.objects.filter(study=OuterRef("pk")).exclude(
+                **{f"{field}_state": state}
+            )
+            return queryset.exclude(Exists(curated))
+        return queryset.filter(**{f"appraisal__{field}_state": state})
