@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -669,8 +670,6 @@ class BatchWriter:
             return []
         self._resolve_vocabularies(records)
         ids = allocate_ids(Study, len(records))
-        from django.db import connection
-
         ops = connection.ops
         now = ops.adapt_datetimefield_value(self.now)
         study_rows, appraisal_rows, authorships, mesh_rows, pubtype_rows = [], [], [], [], []
@@ -1120,19 +1119,35 @@ class BatchWriter:
             return remap.get(work_id, work_id)
 
         # Edges between two nodes that existed before may exist already.
-        existing: set[tuple[int, int]] = set()
+        # Edge -> position of the edges that exist already (both ends pre-existing).
+        existing: dict[tuple[int, int], int | None] = {}
         citing_old = sorted({c for (c, d) in edges if c > 0 and d > 0 and c in preexisting})
-        for chunk in chunked(citing_old):
-            existing.update(
-                Citation.objects.filter(citing_id__in=chunk).values_list("citing_id", "cited_id")
-            )
+        for citing, cited, position in select_in(
+            Citation, "citing", citing_old, ("citing", "cited", "position")
+        ):
+            existing[(citing, cited)] = position
         rows = []
+        numbered = []
         for (citing, cited), (position, raw) in edges.items():
             pair = (final(citing), final(cited))
-            if pair in existing or pair[0] == pair[1]:
+            if pair[0] == pair[1]:
                 continue
-            existing.add(pair)
+            if pair in existing:
+                # An edge first learnt from a cited-by list has no position; the citing
+                # study's own reference list, read later, numbers it.
+                if existing[pair] is None and position is not None:
+                    numbered.append((position, raw, pair[0], pair[1]))
+                    existing[pair] = position
+                continue
+            existing[pair] = position
             rows.append((pair[0], pair[1], position, raw))
+        if numbered:
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE evidence_citation SET position = %s, raw_text = %s "
+                    "WHERE citing_id = %s AND cited_id = %s",
+                    numbered,
+                )
         insert_rows(Citation, ("citing", "cited", "position", "raw_text"), rows)
 
     def _existing_unidentified(self, citing: list[int]) -> set[tuple[int, str]]:

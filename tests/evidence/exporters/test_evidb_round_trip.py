@@ -73,15 +73,6 @@ def test_export_import_export_gives_the_same_document():
         )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "import service: an edge listed both in the citing study's references (with its "
-        "position) and in the cited study's cited_by (no position) is created from the "
-        "cited_by side when that comes in an earlier batch, and the later reference does "
-        "not fill in its position (2,000 generated records: 11,738 of 58,601 edges)"
-    ),
-)
 def test_reference_positions_survive_when_both_ends_are_exported():
     # The cited study comes first in the export (lower id) and lists the edge among its
     # cited-by; the citing study lists it first among its references.
