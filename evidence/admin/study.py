@@ -63,6 +63,8 @@ from evidence.models.appraisal import REPORTED_FIELDS
 
 # How many curation changes the change page lists (per tracked model, then merged).
 RECENT_CHANGES_LIMIT = 15
+# Up to this many studies of a searched last name enter the query as literal ids.
+AUTHOR_STUDIES_INLINE = 1000
 # Rows per bulk_update / bulk history insert in the review-status actions.
 BULK_BATCH = 500
 
@@ -243,6 +245,33 @@ def refresh_search_document(study: Study) -> None:
         study.search_document = document
 
 
+def study_text_condition(word: str) -> Q:
+    """A search word matches a fragment of the title or abstract, or a last name.
+
+    The authors' studies are looked up first (through the Lower(last_name) index) and
+    enter as a literal id list, so no join can duplicate a study and, on PostgreSQL,
+    every arm of the OR can use an index once title and abstract have trigram indexes:
+    at 100,000 studies a narrow search then takes milliseconds instead of seconds
+    (without them, ILIKE scans both columns whatever this does).
+    """
+    authors = Author.objects.annotate(last_name_lower=Lower("last_name")).filter(
+        last_name_lower=word.lower()
+    )
+    study_ids = list(
+        Authorship.objects.filter(author__in=authors.values("pk"))
+        .values_list("study_id", flat=True)
+        .distinct()[: AUTHOR_STUDIES_INLINE + 1]
+    )
+    if len(study_ids) > AUTHOR_STUDIES_INLINE:
+        # A very common name: a subquery rather than thousands of literals.
+        by_author = Q(
+            Exists(Authorship.objects.filter(study=OuterRef("pk"), author__in=authors.values("pk")))
+        )
+    else:
+        by_author = Q(pk__in=study_ids)
+    return Q(title__icontains=word) | Q(abstract__icontains=word) | by_author
+
+
 _DIGITS_RE = re.compile(r"^(?:pmid\s*:?\s*)?\d{1,9}$", re.IGNORECASE)
 _PMCID_RE = re.compile(r"^pmc\s*\d{1,9}$", re.IGNORECASE)
 _DOI_RE = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}", re.IGNORECASE)
@@ -406,19 +435,8 @@ class StudyAdmin(SimpleHistoryAdmin, BigTableAdmin):
         for bit in smart_split(term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)
-            if not bit:
-                continue
-            # Authors by last name through the Lower(last_name) index; an Exists keeps
-            # one row per study however many authors match, so no DISTINCT is needed.
-            authors = Author.objects.annotate(last_name_lower=Lower("last_name")).filter(
-                last_name_lower=bit.lower()
-            )
-            by_author = Exists(
-                Authorship.objects.filter(study=OuterRef("pk"), author__in=authors.values("pk"))
-            )
-            queryset = queryset.filter(
-                Q(title__icontains=bit) | Q(abstract__icontains=bit) | by_author
-            )
+            if bit:
+                queryset = queryset.filter(study_text_condition(bit))
         return queryset, False
 
     # -- bulk review status ---------------------------------------------------------
