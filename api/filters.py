@@ -56,6 +56,12 @@ MAX_LIST_ITEMS = 500
 # --- form fields: one value each; the CSV wrapper splits and validates them all -------
 
 
+def invalid(message: str) -> forms.ValidationError:
+    """A form error quoting user input: django-filter formats every message with
+    ``%``, so the text goes in as a parameter (a '%' in the input stays harmless)."""
+    return forms.ValidationError("%(message)s", params={"message": message})
+
+
 class CSVField(BaseCSVField):
     """Blank items are dropped, duplicates removed, at most MAX_LIST_ITEMS values."""
 
@@ -64,7 +70,7 @@ class CSVField(BaseCSVField):
             return None
         items = [item.strip() for item in value if item.strip()]
         if len(items) > MAX_LIST_ITEMS:
-            raise forms.ValidationError(f"At most {MAX_LIST_ITEMS} values; got {len(items)}.")
+            raise invalid(f"At most {MAX_LIST_ITEMS} values; got {len(items)}.")
         cleaned = [super(BaseCSVField, self).clean(item) for item in items]
         return list(dict.fromkeys(cleaned))
 
@@ -89,7 +95,7 @@ class _NormalisedField(forms.CharField):
         try:
             return self.convert(self.normalise(value))
         except identifiers.InvalidIdentifier as exc:
-            raise forms.ValidationError(str(exc).capitalize() + ".") from None
+            raise invalid(str(exc).capitalize() + ".") from None
 
 
 class PmidField(_NormalisedField):
@@ -119,7 +125,7 @@ class IdField(forms.CharField):
         try:
             return selectors.parse_id(value)
         except selectors.InvalidReference as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise invalid(str(exc)) from None
 
 
 class IdOrNameField(forms.CharField):
@@ -131,7 +137,7 @@ class IdOrNameField(forms.CharField):
             try:
                 return ("id", selectors.parse_id(value))
             except selectors.InvalidReference as exc:
-                raise forms.ValidationError(str(exc)) from None
+                raise invalid(str(exc)) from None
         return ("name", value.casefold())
 
 
@@ -143,7 +149,7 @@ class StudyReferenceField(forms.CharField):
         try:
             return selectors.parse_study_reference(value, allow_doi=True)
         except selectors.InvalidReference as exc:
-            raise forms.ValidationError(str(exc)) from None
+            raise invalid(str(exc)) from None
 
 
 class StrictBooleanField(forms.Field):
@@ -158,7 +164,7 @@ class StrictBooleanField(forms.Field):
             return True
         if text in self.FALSE:
             return False
-        raise forms.ValidationError(f"Must be true or false; got {value!r}.")
+        raise invalid(f"Must be true or false; got {value!r}.")
 
 
 # --- filters ---------------------------------------------------------------------------

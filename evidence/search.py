@@ -33,6 +33,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import Cast
 
 from evidence.models import MeshDescriptor, Study
 from evidence.services import values
@@ -136,7 +137,9 @@ def search_filter(queryset: QuerySet[Study], text: str) -> QuerySet[Study]:
 
 def _rank_expression(queryset: QuerySet[Study], text: str):
     if _is_postgres(queryset):
-        return SearchRank(SearchDocumentVector(), _web_search_query(text))
+        # ts_rank is a float4; as double precision its value survives the trip through
+        # a cursor exactly (the float4's text form would parse to another double).
+        return Cast(SearchRank(SearchDocumentVector(), _web_search_query(text)), FloatField())
     # SQLite: a positive term found in the title scores 2, elsewhere 1.
     score = Value(0.0, output_field=FloatField())
     for group in parse_web_search(text):
