@@ -60,8 +60,12 @@ def test_gap_category_by_concept_counts_each_study_once_per_bucket(api):
     body = facets(api, "group_by=gap_category,concept")
 
     assert body["results"] == [
-        {"gap_category": "mechanism", "concept": mechanism.id, "concept_label": "Blood supply",
-         "count": 2}
+        {
+            "gap_category": "mechanism",
+            "concept": mechanism.id,
+            "concept_label": "Blood supply",
+            "count": 2,
+        }
     ]
 
 
@@ -96,8 +100,19 @@ def test_bad_group_by_is_400(api, group_by):
 
 def test_every_study_facet_works(api):
     full_study()
-    for name in ["design", "pub_year", "review_status", "certainty", "risk_of_bias", "journal",
-                 "concept", "gap_category", "limitation_category", "publication_type", "mesh"]:
+    for name in [
+        "design",
+        "pub_year",
+        "review_status",
+        "certainty",
+        "risk_of_bias",
+        "journal",
+        "concept",
+        "gap_category",
+        "limitation_category",
+        "publication_type",
+        "mesh",
+    ]:
         results = facets(api, f"group_by={name}")["results"]
         assert sum(bucket["count"] for bucket in results) >= 1, name
     mesh = facets(api, "group_by=mesh")["results"]

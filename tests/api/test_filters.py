@@ -53,7 +53,11 @@ def check(api, target: Study, matching: str, non_matching: str) -> None:
 def decoy(db):
     """A second study that no matching request below should return."""
     return StudyFactory(
-        pmid=11111111, doi="10.9999/decoy", pmcid=None, pub_year=1999, abstract="",
+        pmid=11111111,
+        doi="10.9999/decoy",
+        pmcid=None,
+        pub_year=1999,
+        abstract="",
         journal=JournalFactory(title="Decoy Letters", issn="9999-9999"),
     )
 
@@ -118,8 +122,9 @@ def test_year_range(api, decoy):
 
 
 def test_journal(api, decoy):
-    journal = JournalFactory(title="Journal of Translational Medicine", iso_abbreviation="J Transl Med",
-                             issn="1479-5876")
+    journal = JournalFactory(
+        title="Journal of Translational Medicine", iso_abbreviation="J Transl Med", issn="1479-5876"
+    )
     target = StudyFactory(journal=journal)
 
     check(api, target, f"journal={journal.id}", f"journal={decoy.journal_id}")
@@ -131,8 +136,9 @@ def test_author(api, decoy):
     target = StudyFactory()
     author = AuthorFactory(last_name="Smith", initials="JA", orcid="0000-0002-1825-0097")
     AuthorshipFactory(study=target, author=author, position=1, orcid="0000-0002-1825-0097")
-    AuthorshipFactory(study=decoy, author=AuthorFactory(last_name="Smithers", initials="J"),
-                      position=1)
+    AuthorshipFactory(
+        study=decoy, author=AuthorFactory(last_name="Smithers", initials="J"), position=1
+    )
 
     check(api, target, f"author={author.id}", f"author={author.id + 1000}")
     check(api, target, "author_name=smith", "author_name=jones")
@@ -160,8 +166,11 @@ def test_mesh_and_publication_type(api, decoy):
 def test_appraisal_fields(api, decoy):
     target = StudyFactory()
     AppraisalFactory(
-        study=target, design=StudyDesign.META_ANALYSIS, risk_of_bias="high",
-        risk_of_bias_tool="amstar2", certainty="very_low",
+        study=target,
+        design=StudyDesign.META_ANALYSIS,
+        risk_of_bias="high",
+        risk_of_bias_tool="amstar2",
+        certainty="very_low",
     )
     AppraisalFactory(study=decoy, design=StudyDesign.RCT)
 
@@ -250,8 +259,12 @@ def test_updated_after(api, decoy):
     yesterday = (timezone.now() - datetime.timedelta(days=1)).isoformat()
     tomorrow = (timezone.now() + datetime.timedelta(days=1)).isoformat()
 
-    check(api, target, f"updated_after={yesterday.replace('+', '%2B')}",
-          f"updated_after={tomorrow.replace('+', '%2B')}")
+    check(
+        api,
+        target,
+        f"updated_after={yesterday.replace('+', '%2B')}",
+        f"updated_after={tomorrow.replace('+', '%2B')}",
+    )
 
 
 def test_filters_combine(api, decoy):
@@ -265,3 +278,10 @@ def test_filters_combine(api, decoy):
 
     query = "design=systematic_review,meta_analysis&year_min=2020&gap_category=mechanism"
     assert ids(api, query) == [target.id]
+
+
+def test_a_percent_sign_in_a_bad_value_is_still_a_400(api):
+    response = api.get(f"{LIST}?pmid=12%25x&journal_issn=50%25")
+
+    assert response.status_code == 400
+    assert "12%x" in response.json()["pmid"][0]

@@ -32,8 +32,7 @@ def test_words_phrases_or_and_exclusion(api):
     marrow = study("Bone marrow edema of the femoral head")
     hip = study("Total hip replacement outcomes")
 
-    assert ids(api, "q=femoral") == [marrow.id, hif.id] or set(ids(api, "q=femoral")) == {
-        hif.id, marrow.id}
+    assert set(ids(api, "q=femoral")) == {hif.id, marrow.id}
     assert ids(api, 'q="bone marrow"') == [marrow.id]
     assert ids(api, 'q="marrow bone"') == []
     assert set(ids(api, "q=hypoxia or replacement")) == {hif.id, hip.id}
@@ -113,8 +112,9 @@ def test_relevance_list_is_two_queries(api, django_assert_num_queries):
 
 
 def test_refresh_search_document_after_an_edit():
-    target = StudyFactory(title="New title", abstract="Abstract", keywords=["kw"],
-                          search_document="stale")
+    target = StudyFactory(
+        title="New title", abstract="Abstract", keywords=["kw"], search_document="stale"
+    )
 
     search.refresh_search_document(target.pk)
 

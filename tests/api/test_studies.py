@@ -60,9 +60,11 @@ def test_list_item_without_appraisal_or_journal_has_nulls(api):
 
 
 def test_detail_has_everything(api):
-    study = full_study(references=3, citing=2, abstract_sections=[
-        {"label": "BACKGROUND", "category": "BACKGROUND", "text": "Why."}
-    ])
+    study = full_study(
+        references=3,
+        citing=2,
+        abstract_sections=[{"label": "BACKGROUND", "category": "BACKGROUND", "text": "Why."}],
+    )
     appraisal = study.appraisal
     appraisal.safety_state = ReportingState.NOT_REPORTED
     appraisal.sample_size_state = ReportingState.REPORTED
@@ -79,8 +81,14 @@ def test_detail_has_everything(api):
     ]
     assert [a["position"] for a in body["authors"]] == [1, 2, 3]
     assert set(body["authors"][0]) == {
-        "author_id", "position", "last_name", "fore_name", "initials",
-        "collective_name", "orcid", "affiliations",
+        "author_id",
+        "position",
+        "last_name",
+        "fore_name",
+        "initials",
+        "collective_name",
+        "orcid",
+        "affiliations",
     }
     assert body["authors"][0]["affiliations"] == ["Department of Orthopaedics, Example University"]
     assert body["publication_types"] == ["Journal Article"]
@@ -108,8 +116,9 @@ def test_detail_of_unappraised_study_has_null_appraisal(api):
     assert (body["design"], body["references_count"], body["cited_by_count"]) == (None, 0, 0)
 
 
-@pytest.mark.parametrize("lookup", ["pmid:33081809", "PMID:0033081809", "pmcid:PMC7574435",
-                                    "pmcid:7574435"])
+@pytest.mark.parametrize(
+    "lookup", ["pmid:33081809", "PMID:0033081809", "pmcid:PMC7574435", "pmcid:7574435"]
+)
 def test_detail_by_identifier_in_the_id_slot(api, lookup):
     study = StudyFactory(pmid=33081809, pmcid="PMC7574435")
     StudyFactory()
@@ -120,8 +129,9 @@ def test_detail_by_identifier_in_the_id_slot(api, lookup):
     assert response.json()["id"] == study.id
 
 
-@pytest.mark.parametrize("lookup", ["pmid:abc", "pmcid:xyz", "doi:10.1000", "abc",
-                                    "99999999999999999999999"])
+@pytest.mark.parametrize(
+    "lookup", ["pmid:abc", "pmcid:xyz", "doi:10.1000", "abc", "99999999999999999999999"]
+)
 def test_malformed_lookup_is_400_naming_id(api, lookup):
     StudyFactory()
 
@@ -143,9 +153,10 @@ def test_unknown_study_is_404(api):
 
 def test_cursor_walks_every_study_once_in_default_order(api):
     studies = [StudyFactory(pub_year=year) for year in (2019, 2021, 2020, 2021, None, 2018, 2020)]
-    expected = [s.id for s in sorted(
-        studies, key=lambda s: (s.pub_year is not None, -(s.pub_year or 0), -s.id)
-    )]
+    expected = [
+        s.id
+        for s in sorted(studies, key=lambda s: (s.pub_year is not None, -(s.pub_year or 0), -s.id))
+    ]
 
     seen, url = [], f"{LIST}?page_size=2"
     while url:
@@ -281,9 +292,13 @@ def test_fields_on_the_detail(api):
         "id": study.id,
         "appraisal": {"safety": {"state": "not_curated"}},
         "limitations": [
-            {"id": study.limitations.get().id, "category": "sample_size",
-             "description": "Small sample from a single centre.", "raised_by": "authors",
-             "order": 0}
+            {
+                "id": study.limitations.get().id,
+                "category": "sample_size",
+                "description": "Small sample from a single centre.",
+                "raised_by": "authors",
+                "order": 0,
+            }
         ],
     }
 
@@ -358,8 +373,9 @@ def test_rich_list_costs_one_query_per_part(api, django_assert_num_queries, n):
     # 1. studies + journal + appraisal   2. authorships   3. MeSH headings + descriptor
     # 4. appraisal concepts   (references_count is a subquery of 1)
     with django_assert_num_queries(4):
-        response = api.get(f"{LIST}?page_size=50&fields=id,authors,mesh_terms,appraisal,"
-                           "references_count")
+        response = api.get(
+            f"{LIST}?page_size=50&fields=id,authors,mesh_terms,appraisal,references_count"
+        )
     assert len(response.json()["results"]) == n
     assert all(item["references_count"] == 3 for item in response.json()["results"])
 

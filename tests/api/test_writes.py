@@ -53,8 +53,9 @@ def test_token_authentication(curator):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
 
-    response = client.post("/api/v1/concepts/", {"name": "Blood supply", "kind": "mechanism"},
-                           format="json")
+    response = client.post(
+        "/api/v1/concepts/", {"name": "Blood supply", "kind": "mechanism"}, format="json"
+    )
 
     assert response.status_code == 201
     assert response.json()["name"] == "Blood supply"
@@ -68,9 +69,15 @@ def test_create_study_normalises_identifiers_and_returns_the_detail(curator_api)
 
     response = curator_api.post(
         "/api/v1/studies/",
-        {"title": "New study", "doi": "https://doi.org/10.1186/S1", "pmcid": "pmc 42",
-         "journal": journal.id, "pub_date": "2021-03-04", "keywords": ["hip"],
-         "publication_types": ["Randomized Controlled Trial"]},
+        {
+            "title": "New study",
+            "doi": "https://doi.org/10.1186/S1",
+            "pmcid": "pmc 42",
+            "journal": journal.id,
+            "pub_date": "2021-03-04",
+            "keywords": ["hip"],
+            "publication_types": ["Randomized Controlled Trial"],
+        },
         format="json",
     )
 
@@ -116,8 +123,9 @@ def test_duplicate_identifier_is_400(curator_api):
 def test_patch_study_records_history_with_the_user(curator_api, curator):
     study = StudyFactory(title="Old")
 
-    response = curator_api.patch(f"/api/v1/studies/{study.id}/", {"title": "New words"},
-                                 format="json")
+    response = curator_api.patch(
+        f"/api/v1/studies/{study.id}/", {"title": "New words"}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["title"] == "New words"
@@ -132,16 +140,21 @@ def test_appraisal_put_creates_patch_changes_delete_removes(curator_api):
     concept = ConceptFactory(name="Blood supply")
     url = f"/api/v1/studies/{study.id}/appraisal/"
 
-    created = curator_api.put(url, {
-        "design": "systematic_review",
-        "safety": {"state": "not_reported"},
-        "sample_size": {"state": "reported", "value": 12},
-        "concepts": [concept.id],
-    }, format="json")
+    created = curator_api.put(
+        url,
+        {
+            "design": "systematic_review",
+            "safety": {"state": "not_reported"},
+            "sample_size": {"state": "reported", "value": 12},
+            "concepts": [concept.id],
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     assert created.json()["safety"] == {"state": "not_reported", "value": None}
-    assert created.json()["concepts"] == [{"id": concept.id, "name": "Blood supply",
-                                           "kind": "mechanism"}]
+    assert created.json()["concepts"] == [
+        {"id": concept.id, "name": "Blood supply", "kind": "mechanism"}
+    ]
 
     changed = curator_api.patch(url, {"certainty": "low"}, format="json")
     assert changed.status_code == 200
@@ -155,12 +168,18 @@ def test_appraisal_put_creates_patch_changes_delete_removes(curator_api):
 @pytest.mark.parametrize(
     ("payload", "error"),
     [
-        ({"safety": {"state": "reported"}}, {"safety": {"value": [
-            "Give the value, or choose another reporting state."]}}),
-        ({"safety": {"state": "not_reported", "value": "Mild pain"}}, {"safety": {"state": [
-            "A value is given: set the state to 'Reported'."]}}),
-        ({"risk_of_bias": "high"}, {"risk_of_bias_tool": [
-            "Name the tool used to judge the risk of bias."]}),
+        (
+            {"safety": {"state": "reported"}},
+            {"safety": {"value": ["Give the value, or choose another reporting state."]}},
+        ),
+        (
+            {"safety": {"state": "not_reported", "value": "Mild pain"}},
+            {"safety": {"state": ["A value is given: set the state to 'Reported'."]}},
+        ),
+        (
+            {"risk_of_bias": "high"},
+            {"risk_of_bias_tool": ["Name the tool used to judge the risk of bias."]},
+        ),
         ({"concepts": [999999]}, {"concepts": ["Unknown concept id(s): 999999."]}),
         ({"sample_size": {"state": "reported", "value": -1}}, None),
     ],
@@ -179,10 +198,18 @@ def test_appraisal_rules_are_the_models(curator_api, payload, error):
 def test_effect_size_constraint_is_400(curator_api):
     study = StudyFactory()
 
-    response = curator_api.post("/api/v1/effect-sizes/", {
-        "study": study.id, "outcome": "Collapse", "measure": "RR", "value": 0.5,
-        "ci_lower": 0.9, "ci_upper": 0.4,
-    }, format="json")
+    response = curator_api.post(
+        "/api/v1/effect-sizes/",
+        {
+            "study": study.id,
+            "outcome": "Collapse",
+            "measure": "RR",
+            "value": 0.5,
+            "ci_lower": 0.9,
+            "ci_upper": 0.4,
+        },
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json() == {"non_field_errors": ["The CI lower bound exceeds the upper bound."]}
@@ -191,13 +218,21 @@ def test_effect_size_constraint_is_400(curator_api):
 def test_limitation_crud(curator_api):
     study = StudyFactory()
 
-    created = curator_api.post("/api/v1/limitations/", {
-        "study": study.id, "category": "heterogeneity", "description": "Mixed populations.",
-    }, format="json")
+    created = curator_api.post(
+        "/api/v1/limitations/",
+        {
+            "study": study.id,
+            "category": "heterogeneity",
+            "description": "Mixed populations.",
+        },
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     url = f"/api/v1/limitations/{created.json()['id']}/"
-    assert curator_api.patch(url, {"raised_by": "reviewer"}, format="json").json()[
-        "raised_by"] == "reviewer"
+    assert (
+        curator_api.patch(url, {"raised_by": "reviewer"}, format="json").json()["raised_by"]
+        == "reviewer"
+    )
     bad = curator_api.patch(url, {"category": "vibes"}, format="json")
     assert bad.status_code == 400 and "category" in bad.json()
     assert curator_api.delete(url).status_code == 204
@@ -205,13 +240,15 @@ def test_limitation_crud(curator_api):
 
 
 def test_journal_issn_is_normalised_and_a_duplicate_refused(curator_api):
-    first = curator_api.post("/api/v1/journals/", {"title": "Bone", "issn": "12345678"},
-                             format="json")
+    first = curator_api.post(
+        "/api/v1/journals/", {"title": "Bone", "issn": "12345678"}, format="json"
+    )
     assert first.status_code == 201
     assert first.json()["issn"] == "1234-5678"
 
-    again = curator_api.post("/api/v1/journals/", {"title": "Bone Again", "issn": "1234-5678"},
-                             format="json")
+    again = curator_api.post(
+        "/api/v1/journals/", {"title": "Bone Again", "issn": "1234-5678"}, format="json"
+    )
     assert again.status_code == 400
     assert "already exists" in again.json()["non_field_errors"][0]
 
@@ -230,9 +267,15 @@ def test_deleting_a_journal_with_studies_is_409(curator_api):
 def test_mesh_heading_create_adds_the_descriptor_and_refreshes_search(curator_api):
     study = StudyFactory(title="Hip study")
 
-    response = curator_api.post("/api/v1/mesh-headings/", {
-        "study": study.id, "descriptor": "Osteonecrosis", "is_major": True,
-    }, format="json")
+    response = curator_api.post(
+        "/api/v1/mesh-headings/",
+        {
+            "study": study.id,
+            "descriptor": "Osteonecrosis",
+            "is_major": True,
+        },
+        format="json",
+    )
 
     assert response.status_code == 201, response.json()
     study.refresh_from_db()
@@ -244,18 +287,30 @@ def test_mesh_heading_create_adds_the_descriptor_and_refreshes_search(curator_ap
 
 def test_citation_and_work_writes(curator_api):
     work = curator_api.post("/api/v1/works/", {"pmid": 12345, "title": "Cited"}, format="json")
-    other = curator_api.post("/api/v1/works/", {"doi": "10.1000/ABC", "title": "Other"},
-                             format="json")
+    other = curator_api.post(
+        "/api/v1/works/", {"doi": "10.1000/ABC", "title": "Other"}, format="json"
+    )
     assert (work.status_code, other.status_code) == (201, 201)
     assert other.json()["doi"] == "10.1000/abc"
 
-    edge = curator_api.post("/api/v1/citations/", {
-        "citing": work.json()["id"], "cited": other.json()["id"], "position": 1,
-    }, format="json")
+    edge = curator_api.post(
+        "/api/v1/citations/",
+        {
+            "citing": work.json()["id"],
+            "cited": other.json()["id"],
+            "position": 1,
+        },
+        format="json",
+    )
     assert edge.status_code == 201
-    self_cite = curator_api.post("/api/v1/citations/", {
-        "citing": work.json()["id"], "cited": work.json()["id"],
-    }, format="json")
+    self_cite = curator_api.post(
+        "/api/v1/citations/",
+        {
+            "citing": work.json()["id"],
+            "cited": work.json()["id"],
+        },
+        format="json",
+    )
     assert self_cite.status_code == 400
     assert self_cite.json() == {"non_field_errors": ["A work cannot cite itself."]}
 
@@ -295,15 +350,25 @@ def test_if_match_on_appraisal_and_items(curator_api):
     url = f"/api/v1/studies/{study.id}/appraisal/"
     etag = curator_api.get(url)["ETag"]
 
-    assert curator_api.patch(url, {"notes": "a"}, format="json",
-                             HTTP_IF_MATCH=etag).status_code == 200
-    assert curator_api.patch(url, {"notes": "b"}, format="json",
-                             HTTP_IF_MATCH=etag).status_code == 412
+    assert (
+        curator_api.patch(url, {"notes": "a"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
+    )
+    assert (
+        curator_api.patch(url, {"notes": "b"}, format="json", HTTP_IF_MATCH=etag).status_code == 412
+    )
 
     journal = JournalFactory()
     journal_url = f"/api/v1/journals/{journal.id}/"
     journal_etag = curator_api.get(journal_url)["ETag"]
-    assert curator_api.put(journal_url, {"title": "Renamed"}, format="json",
-                           HTTP_IF_MATCH='"nope"').status_code == 412
-    assert curator_api.put(journal_url, {"title": "Renamed"}, format="json",
-                           HTTP_IF_MATCH=journal_etag).status_code == 200
+    assert (
+        curator_api.put(
+            journal_url, {"title": "Renamed"}, format="json", HTTP_IF_MATCH='"nope"'
+        ).status_code
+        == 412
+    )
+    assert (
+        curator_api.put(
+            journal_url, {"title": "Renamed"}, format="json", HTTP_IF_MATCH=journal_etag
+        ).status_code
+        == 200
+    )
