@@ -8,7 +8,7 @@ from django.utils.text import smart_split, unescape_string_literal
 
 from evidence.admin.base import BigTableAdmin, PreloadedAutocompleteMixin, admin_link
 from evidence.admin.graph import cited_by_context, truncate
-from evidence.admin.study import study_identifier_filter
+from evidence.admin.study import search_identifier
 from evidence.forms import PreloadedLabelsForm, WorkAdminForm
 from evidence.models import Citation, Work
 
@@ -74,9 +74,10 @@ class WorkAdmin(PreloadedAutocompleteMixin, BigTableAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        identifier = study_identifier_filter(term)
+        identifier = search_identifier(term)
         if identifier is not None:
-            return queryset.filter(identifier), False
+            field, value = identifier
+            return queryset.filter(**{field: value}), False
         for bit in smart_split(term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)

@@ -277,15 +277,16 @@ _PMCID_RE = re.compile(r"^pmc\s*\d{1,9}$", re.IGNORECASE)
 _DOI_RE = re.compile(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}", re.IGNORECASE)
 
 
-def study_identifier_filter(term: str) -> Q | None:
-    """The exact (indexed) lookup a search term denotes when it is an identifier."""
+def search_identifier(term: str) -> tuple[str, int | str] | None:
+    """(field, canonical value) when a search term is a PMID, PMCID or DOI, so the
+    search is one indexed lookup instead of a scan of the text columns."""
     try:
         if _DIGITS_RE.match(term):
-            return Q(pmid=int(identifiers.normalize_pmid(term)))
+            return "pmid", int(identifiers.normalize_pmid(term))
         if _PMCID_RE.match(term):
-            return Q(pmcid=identifiers.normalize_pmcid(term))
+            return "pmcid", identifiers.normalize_pmcid(term)
         if _DOI_RE.match(term):
-            return Q(doi=identifiers.normalize_doi(term))
+            return "doi", identifiers.normalize_doi(term)
     except identifiers.InvalidIdentifier:
         return None
     return None
@@ -421,17 +422,15 @@ class StudyAdmin(SimpleHistoryAdmin, BigTableAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        identifier = study_identifier_filter(term)
+        identifier = search_identifier(term)
         if identifier is not None:
-            if "doi" in identifier.children[0][0]:
-                doi = identifier.children[0][1]
-                exact = queryset.filter(identifier)
-                # A complete DOI is one indexed lookup; a partial one lists every DOI it
-                # starts (stored DOIs are lower case, so startswith is case-blind here).
-                if exact.exists():
-                    return exact, False
-                return queryset.filter(doi__startswith=doi), False
-            return queryset.filter(identifier), False
+            field, value = identifier
+            exact = queryset.filter(**{field: value})
+            if field == "doi" and not exact.exists():
+                # Not a whole DOI: list every DOI it starts (stored DOIs are lower
+                # case, as is the value, so this is case-blind).
+                return queryset.filter(doi__startswith=value), False
+            return exact, False
         for bit in smart_split(term):
             if bit.startswith(('"', "'")) and bit[0] == bit[-1]:
                 bit = unescape_string_literal(bit)

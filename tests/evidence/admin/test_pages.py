@@ -181,3 +181,22 @@ def test_autocomplete_sources(admin_client, model_name, factory, term, expected)
     results = response.json()["results"]
     assert [result["id"] for result in results] == [str(obj.pk)]
     assert expected in results[0]["text"]
+
+
+def test_study_history_version_page_renders(admin_client):
+    study = factories.StudyFactory(title="First title")
+    study.title = "Second title"
+    study.save()
+    first = study.history.earliest()
+    url = reverse("admin:evidence_study_simple_history", args=[study.pk, first.history_id])
+    response = admin_client.get(url)
+    assert response.status_code == 200
+    assert response.context["adminform"].form["title"].value() == "First title"
+
+
+@pytest.mark.parametrize("term", ["10.1234/WORK.X", "PMID: 777", "PMC42"])
+def test_work_search_by_identifier_is_exact(admin_client, term):
+    hit = factories.WorkFactory(pmid=777, doi="10.1234/work.x", pmcid="PMC42")
+    factories.WorkFactory(title="Cites PMID 777 and 10.1234/work.x in its title")
+    response = admin_client.get(reverse("admin:evidence_work_changelist"), {"q": term})
+    assert list(response.context["cl"].result_list) == [hit]
