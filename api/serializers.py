@@ -7,6 +7,7 @@ after DRF's field checks; Django's errors come back keyed by field.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -44,6 +45,29 @@ from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
 from evidence.search import build_search_document, refresh_search_document
 
 # --- shared pieces -----------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _prebuilt(serializer_class, options: frozenset) -> serializers.BaseSerializer:
+    return serializer_class(**dict(options))
+
+
+def represent(serializer_class, instance, **options) -> dict:
+    """``serializer_class(instance, **options).data``, without rebuilding its fields.
+
+    DRF builds every field of a ModelSerializer (model introspection, nested serializers
+    included) each time one is instantiated: most of a study detail's Python time. Read
+    representations need no request context here, so one serializer per class (and
+    options) serves every request; this also keeps the nested ones built.
+    """
+    options = {k: frozenset(v) if isinstance(v, set) else v for k, v in options.items()}
+    return _prebuilt(serializer_class, frozenset(options.items())).to_representation(instance)
+
+
+def represent_many(serializer_class, instances, **options) -> list[dict]:
+    options = {k: frozenset(v) if isinstance(v, set) else v for k, v in options.items()}
+    serializer = _prebuilt(serializer_class, frozenset(options.items()))
+    return [serializer.to_representation(instance) for instance in instances]
 
 
 class BlankableChoiceField(serializers.ChoiceField):
@@ -318,8 +342,13 @@ class ConceptsField(serializers.Field):
         "missing": "Unknown concept id(s): {ids}.",
     }
 
-    def to_representation(self, manager):
-        return ConceptBriefSerializer(manager.all(), many=True).data
+    def get_attribute(self, instance):
+        # A study detail brings the concepts as rows (selectors.attach_study_parts).
+        rows = getattr(instance, "concept_rows", None)
+        return rows if rows is not None else instance.concepts.all()
+
+    def to_representation(self, concepts):
+        return represent_many(ConceptBriefSerializer, concepts)
 
     def to_internal_value(self, data):
         if not isinstance(data, list) or len(data) > 500:
@@ -513,17 +542,22 @@ class StudyDetailSerializer(serializers.ModelSerializer):
     certainty = serializers.SerializerMethodField(help_text="GRADE certainty (appraisal).")
     abstract_sections = AbstractSectionSerializer(many=True)
     journal_info = JournalSerializer(source="journal", read_only=True, allow_null=True)
-    authors = AuthorOnStudySerializer(source="authorships", many=True, read_only=True)
-    publication_types = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
-    mesh_terms = MeshTermSerializer(source="mesh_headings", many=True, read_only=True)
+    # The lists come as rows of dicts from selectors.attach_study_parts.
+    authors = AuthorOnStudySerializer(source="authors_rows", many=True, read_only=True)
+    publication_types = serializers.ListField(
+        source="publication_types_rows", child=serializers.CharField(), read_only=True
+    )
+    mesh_terms = MeshTermSerializer(source="mesh_terms_rows", many=True, read_only=True)
     keywords = serializers.ListField(child=serializers.CharField())
     related_articles = RelatedArticleSerializer(many=True)
     appraisal = serializers.SerializerMethodField(
         help_text="Null until the study is appraised (every field then counts as not_curated)."
     )
-    effect_sizes = NestedEffectSizeSerializer(many=True, read_only=True)
-    limitations = NestedLimitationSerializer(many=True, read_only=True)
-    research_gaps = NestedResearchGapSerializer(many=True, read_only=True)
+    effect_sizes = NestedEffectSizeSerializer(source="effect_sizes_rows", many=True, read_only=True)
+    limitations = NestedLimitationSerializer(source="limitations_rows", many=True, read_only=True)
+    research_gaps = NestedResearchGapSerializer(
+        source="research_gaps_rows", many=True, read_only=True
+    )
     references_count = serializers.IntegerField(
         read_only=True, help_text="Entries in this study's reference list."
     )
@@ -565,7 +599,7 @@ class StudyDetailSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def __init__(self, *args, only: set[str] | None = None, **kwargs):
+    def __init__(self, *args, only: set[str] | frozenset[str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         if only is not None:
             for name in list(self.fields):
@@ -588,7 +622,7 @@ class StudyDetailSerializer(serializers.ModelSerializer):
     @extend_schema_field(AppraisalSerializer(allow_null=True))
     def get_appraisal(self, study: Study) -> dict | None:
         appraisal = appraisal_of(study)
-        return AppraisalSerializer(appraisal).data if appraisal else None
+        return represent(AppraisalSerializer, appraisal) if appraisal else None
 
 
 class PublicationTypesField(serializers.ListField):
@@ -761,12 +795,12 @@ class CitationEntrySerializer(serializers.Serializer):
 
     @extend_schema_field(WorkSerializer)
     def get_work(self, citation: Citation) -> dict:
-        return WorkSerializer(getattr(citation, self.side)).data
+        return represent(WorkSerializer, getattr(citation, self.side))
 
     @extend_schema_field(StudyBriefSerializer(allow_null=True))
     def get_study(self, citation: Citation) -> dict | None:
         work = getattr(citation, self.side)
-        return StudyBriefSerializer(work.study).data if work.study_id else None
+        return represent(StudyBriefSerializer, work.study) if work.study_id else None
 
 
 class ImportRunSerializer(serializers.ModelSerializer):

@@ -156,13 +156,14 @@ class EvidenceViewSet(viewsets.GenericViewSet):
         return self.serializer_class
 
     def read_representation(self, instance) -> dict:
-        return self.serializer_class(instance, context=self.get_serializer_context()).data
+        return s.represent(self.serializer_class, instance)
 
     def field_tree(self):
         return serializer_tree(self.serializer_class())
 
     def requested_fields(self):
-        return parse_fields(self.request.query_params.get(FIELDS_PARAM), self.field_tree())
+        raw = self.request.query_params.get(FIELDS_PARAM)
+        return None if raw is None else parse_fields(raw, self.field_tree())
 
     # --- lists ------------------------------------------------------------------------
 
@@ -204,7 +205,7 @@ class EvidenceViewSet(viewsets.GenericViewSet):
         if group_by:
             return self.facet_response(queryset, group_by)
         page = self.paginator.paginate(queryset, request, ordering=self.get_ordering())
-        data = self.get_serializer(page.rows, many=True).data
+        data = s.represent_many(self.get_serializer_class(), page.rows)
         return self.paginator.get_paginated_response(prune(data, tree))
 
     # --- details and writes -----------------------------------------------------------
@@ -282,14 +283,16 @@ def _parameter(name: str, schema: dict | type, description: str, **kwargs) -> Op
     return OpenApiParameter(name, schema, OpenApiParameter.QUERY, description=description, **kwargs)
 
 
-def list_parameters(viewset: type[EvidenceViewSet], note: str = "") -> list[OpenApiParameter]:
+def list_parameters(
+    viewset: type[EvidenceViewSet], note: str = "", extra_orderings: tuple[str, ...] = ()
+) -> list[OpenApiParameter]:
     names = [("-" if desc else "") + name for name in viewset.ordering_fields for desc in (0, 1)]
     params = [
         _parameter(
             ORDERING_PARAM,
             {
                 "type": "array",
-                "items": {"type": "string", "enum": names + _extra_orderings(viewset)},
+                "items": {"type": "string", "enum": [*names, *extra_orderings]},
                 "maxItems": MAX_ORDERING_TERMS,
             },
             ordering_description(viewset.ordering_fields, viewset.default_ordering, note),
@@ -323,10 +326,6 @@ def list_parameters(viewset: type[EvidenceViewSet], note: str = "") -> list[Open
             )
         )
     return params
-
-
-def _extra_orderings(viewset) -> list[str]:
-    return ["relevance"] if viewset is StudyViewSet else []
 
 
 def detail_parameters() -> list[OpenApiParameter]:
@@ -452,15 +451,18 @@ class StudyViewSet(ReadWriteViewSet):
             reference = selectors.parse_study_reference(self.kwargs["pk"])
         except selectors.InvalidReference as exc:
             raise ValidationError({"id": [str(exc)]}) from None
-        queryset = self.get_queryset().filter(reference.study_q())
-        instance = queryset.first()
+        instance = self.get_queryset().filter(reference.study_q()).first()
         if instance is None:
             raise NotFound(f"No study {self.kwargs['pk']}.")
+        if self.action in {"retrieve", "update", "partial_update", "destroy"}:
+            selectors.attach_study_parts([instance])
         self.check_object_permissions(self.request, instance)
         return instance
 
     def refetch(self, instance):
-        return selectors.study_detail_queryset().get(pk=instance.pk)
+        return selectors.attach_study_parts(
+            [selectors.study_detail_queryset().get(pk=instance.pk)]
+        )[0]
 
     def field_tree(self):
         tree = serializer_tree(s.StudyDetailSerializer())
@@ -517,11 +519,13 @@ class StudyViewSet(ReadWriteViewSet):
         else:
             shaped = selectors.study_detail_queryset(set(tree), queryset=ranked)
             page = self.paginator.paginate(
-                shaped, request, ordering=ordering, count_queryset=queryset
+                shaped,
+                request,
+                ordering=ordering,
+                count_queryset=queryset,
+                fetch=lambda rows: selectors.attach_study_parts(list(rows), set(tree)),
             )
-            data = s.StudyDetailSerializer(
-                page.rows, many=True, only=set(tree), context=self.get_serializer_context()
-            ).data
+            data = s.represent_many(s.StudyDetailSerializer, page.rows, only=set(tree))
         return self.paginator.get_paginated_response(prune(data, tree))
 
     def retrieve(self, request, *args, **kwargs):
@@ -541,7 +545,7 @@ class StudyViewSet(ReadWriteViewSet):
             (OrderTerm("position", False, nulls_first=False), OrderTerm("id", False)),
         )
         page = self.paginator.paginate(queryset, self.request, ordering=ordering)
-        data = s.CitationEntrySerializer(page.rows, many=True, side=side).data
+        data = s.represent_many(s.CitationEntrySerializer, page.rows, side=side)
         return self.paginator.get_paginated_response(data)
 
     def _plain_study(self) -> Study:
@@ -601,7 +605,7 @@ class StudyViewSet(ReadWriteViewSet):
             appraisal = selectors.appraisal_for(self._plain_study())
             if appraisal is None:
                 raise NotFound("This study has not been appraised yet.")
-            data = s.AppraisalSerializer(appraisal).data
+            data = s.represent(s.AppraisalSerializer, appraisal)
             return Response(data, headers={"ETag": etag_for(data)})
         with transaction.atomic():
             study = self._plain_study()
@@ -609,7 +613,9 @@ class StudyViewSet(ReadWriteViewSet):
             appraisal = selectors.appraisal_for(study)
             header = request.headers.get("If-Match")
             if header is not None:
-                current = etag_for(s.AppraisalSerializer(appraisal).data) if appraisal else None
+                current = (
+                    etag_for(s.represent(s.AppraisalSerializer, appraisal)) if appraisal else None
+                )
                 if current is None and header.strip() != "*":
                     raise PreconditionFailed("If-Match given but the study has no appraisal.")
                 if current is not None and not _etag_matches(header, current):
@@ -630,7 +636,7 @@ class StudyViewSet(ReadWriteViewSet):
             )
             serializer.is_valid(raise_exception=True)
             appraisal = serializer.save()
-        data = s.AppraisalSerializer(selectors.appraisal_for(study)).data
+        data = s.represent(s.AppraisalSerializer, selectors.appraisal_for(study))
         return Response(
             data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
@@ -669,7 +675,7 @@ extend_schema_view(
     list=extend_schema(
         description=STUDY_LIST_DESCRIPTION,
         parameters=[
-            *list_parameters(StudyViewSet, RELEVANCE_NOTE),
+            *list_parameters(StudyViewSet, RELEVANCE_NOTE, ("relevance",)),
             _format_parameter("filtered studies"),
         ],
         responses=_export_responses(list_or_facets("StudyList", s.StudyListSerializer)),
@@ -715,7 +721,7 @@ class _ListSerializerMixin:
         return serializer_tree(self.list_serializer_class())
 
     def read_representation(self, instance) -> dict:
-        return self.list_serializer_class(instance, context=self.get_serializer_context()).data
+        return s.represent(self.list_serializer_class, instance)
 
     def get_queryset(self):
         return super().get_queryset().select_related("study__journal", "study__appraisal")
@@ -949,7 +955,7 @@ class ImportRunViewSet(EvidenceViewSet):
             )
         finally:
             upload.close()
-        data = s.ImportRunSerializer(run).data
+        data = s.represent(s.ImportRunSerializer, run)
         ok = run.status in {ImportStatus.SUCCEEDED, ImportStatus.DRY_RUN}
         return Response(
             data,

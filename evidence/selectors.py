@@ -7,30 +7,29 @@ matched twice is still listed once and no ``DISTINCT`` is needed.
 
 from __future__ import annotations
 
+import functools
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import (
     Count,
     Expression,
     F,
-    IntegerField,
-    OuterRef,
-    Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
 )
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models.functions import NullIf
 
 from evidence import identifiers
 from evidence.models import (
     Appraisal,
     Authorship,
     Citation,
-    Concept,
     EffectSize,
     ImportRun,
     Limitation,
@@ -126,30 +125,8 @@ def study_summaries(queryset: QuerySet[Study], extra: Iterable[str] = ()) -> Que
     return queryset.values(*names, **STUDY_SUMMARY_JOINED)
 
 
-def _references_count() -> Subquery:
-    edges = (
-        Citation.objects.filter(citing__study_id=OuterRef("pk"))
-        .order_by()
-        .values("citing")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(edges, output_field=IntegerField()), 0)
-
-
-def _cited_by_count() -> Subquery:
-    edges = (
-        Citation.objects.filter(cited__study_id=OuterRef("pk"))
-        .order_by()
-        .values("cited")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(edges, output_field=IntegerField()), 0)
-
-
-# Which prefetch or annotation each part of the full study representation needs, so a
-# sparse fieldset only pays for what it shows.
+# The parts of the full study representation beyond the study row, so that a sparse
+# fieldset only pays for what it shows.
 STUDY_DETAIL_PARTS = (
     "authors",
     "publication_types",
@@ -162,50 +139,182 @@ STUDY_DETAIL_PARTS = (
     "cited_by_count",
 )
 
+_AUTHOR_COLUMNS = (
+    "author_id",
+    "position",
+    "last_name",
+    "fore_name",
+    "initials",
+    "collective_name",
+    "orcid",
+    "affiliations",
+)
+_EFFECT_SIZE_COLUMNS = (
+    "id",
+    "outcome",
+    "measure",
+    "value",
+    "ci_lower",
+    "ci_upper",
+    "ci_level",
+    "p_value",
+    "n_intervention",
+    "n_comparator",
+    "timepoint",
+    "certainty",
+    "note",
+    "order",
+)
+
+# Each list part as a values() query over a set of studies; the first column is the
+# study id (an appraisal's primary key is its study's id).
+_PART_QUERIES: dict[str, Callable[[list[int]], QuerySet]] = {
+    "authors": lambda ids: (
+        Authorship.objects.filter(study_id__in=ids)
+        .order_by("position", "id")
+        .values("study_id", *_AUTHOR_COLUMNS)
+    ),
+    "publication_types": lambda ids: (
+        Study.publication_types.through.objects.filter(study_id__in=ids)
+        .order_by("publicationtype__name")
+        .values("study_id", type_name=F("publicationtype__name"))
+    ),
+    "mesh_terms": lambda ids: (
+        StudyMeshHeading.objects.filter(study_id__in=ids)
+        .order_by("descriptor__name", "id")
+        .values(
+            "study_id",
+            "is_major",
+            "qualifiers",
+            descriptor_name=F("descriptor__name"),
+            descriptor_ui=F("descriptor__ui"),
+        )
+    ),
+    "appraisal": lambda ids: (
+        Appraisal.concepts.through.objects.filter(appraisal_id__in=ids)
+        .order_by("concept__kind", "concept__name")
+        .values("appraisal_id", "concept_id", "concept__name", "concept__kind")
+    ),
+    "effect_sizes": lambda ids: (
+        EffectSize.objects.filter(study_id__in=ids)
+        .order_by("order", "id")
+        .values("study_id", *_EFFECT_SIZE_COLUMNS)
+    ),
+    "limitations": lambda ids: (
+        Limitation.objects.filter(study_id__in=ids)
+        .order_by("order", "id")
+        .values("study_id", "id", "category", "description", "raised_by", "order")
+    ),
+    "research_gaps": lambda ids: (
+        ResearchGap.objects.filter(study_id__in=ids)
+        .order_by("order", "id")
+        .values("study_id", "id", "category", "description", "future_direction", "order")
+    ),
+    "references_count": lambda ids: (
+        Citation.objects.filter(citing__study_id__in=ids)
+        .order_by()
+        .values("citing__study_id")
+        .annotate(n=Count("pk"))
+    ),
+    "cited_by_count": lambda ids: (
+        Citation.objects.filter(cited__study_id__in=ids)
+        .order_by()
+        .values("cited__study_id")
+        .annotate(n=Count("pk"))
+    ),
+}
+# Columns holding JSON, which a plain cursor returns as text.
+_JSON_COLUMNS = {"affiliations", "qualifiers"}
+
+
+@functools.lru_cache(maxsize=512)
+def _compiled_part(part: str, count: int, vendor: str) -> tuple[str, tuple[str, ...]]:
+    """The SQL of a part's query for ``count`` studies, compiled once.
+
+    Building and compiling a queryset costs Django about 0.7 ms, running these small
+    indexed queries about 0.1 ms: for a study detail, compiling its list parts was the
+    larger half of the response time. The SQL differs only by its number of ids, so it
+    is compiled once per count, with stand-in ids that are checked to be its only
+    parameters.
+    """
+    stand_ins = list(range(-count, 0))
+    queryset = _PART_QUERIES[part](stand_ins)
+    sql, params = queryset.query.sql_with_params()
+    if list(params) != stand_ins:
+        raise RuntimeError(f"the {part} query has parameters of its own: {params!r}")
+    names = (*queryset.query.values_select, *queryset.query.annotation_select)
+    return sql, names
+
+
+def _part_rows(part: str, ids: list[int]) -> dict[int, list[dict]]:
+    sql, names = _compiled_part(part, len(ids), connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    grouped: dict[int, list[dict]] = defaultdict(list)
+    for values in rows:
+        row = dict(zip(names[1:], values[1:], strict=True))
+        for name in _JSON_COLUMNS.intersection(row):
+            if isinstance(row[name], str):
+                row[name] = json.loads(row[name])
+        grouped[values[0]].append(row)
+    return grouped
+
 
 def study_detail_queryset(
     parts: Iterable[str] = STUDY_DETAIL_PARTS, queryset: QuerySet[Study] | None = None
 ) -> QuerySet[Study]:
-    """``queryset`` (default: all studies) with what the detail shows of ``parts``: one
-    query, plus one per prefetched relation, whatever the number of studies."""
-    parts = set(parts)
+    """``queryset`` (default: all studies) with the journal and appraisal joined;
+    ``attach_study_parts`` adds the rest."""
     queryset = Study.objects.all() if queryset is None else queryset
-    queryset = queryset.select_related("journal", "appraisal").defer("search_document", "title_key")
-    prefetches: list[Prefetch | str] = []
-    if "authors" in parts:
-        prefetches.append(
-            Prefetch("authorships", queryset=Authorship.objects.order_by("position", "id"))
-        )
-    if "publication_types" in parts:
-        prefetches.append("publication_types")
-    if "mesh_terms" in parts:
-        prefetches.append(
-            Prefetch(
-                "mesh_headings",
-                queryset=StudyMeshHeading.objects.select_related("descriptor").order_by(
-                    "descriptor__name"
-                ),
-            )
-        )
-    if "appraisal" in parts:
-        prefetches.append(
-            Prefetch("appraisal__concepts", queryset=Concept.objects.order_by("kind", "name"))
-        )
-    for name, model in (
-        ("effect_sizes", EffectSize),
-        ("limitations", Limitation),
-        ("research_gaps", ResearchGap),
-    ):
-        if name in parts:
-            prefetches.append(Prefetch(name, queryset=model.objects.order_by("order", "id")))
-    if prefetches:
-        queryset = queryset.prefetch_related(*prefetches)
-    annotations = {}
-    if "references_count" in parts:
-        annotations["references_count"] = _references_count()
-    if "cited_by_count" in parts:
-        annotations["cited_by_count"] = _cited_by_count()
-    return queryset.annotate(**annotations) if annotations else queryset
+    return queryset.select_related("journal", "appraisal").defer("search_document", "title_key")
+
+
+def attach_study_parts(
+    studies: Sequence[Study], parts: Iterable[str] = STUDY_DETAIL_PARTS
+) -> Sequence[Study]:
+    """Give each study what its detail shows of ``parts``, as plain values: lists of
+    dicts in ``<part>_rows`` (the appraisal's concepts in ``appraisal.concept_rows``)
+    and the two citation counts. One query per part, whatever the number of studies.
+
+    This does what prefetch_related would, without model instances, prefetch
+    bookkeeping or query compilation per request (see ``_compiled_part``).
+    """
+    parts = set(parts)
+    ids = [study.pk for study in studies]
+    if not ids:
+        return studies
+    found = {part: _part_rows(part, ids) for part in _PART_QUERIES if part in parts}
+    for study in studies:
+        for part, by_study in found.items():
+            rows = by_study.get(study.pk, [])
+            if part in {"references_count", "cited_by_count"}:
+                setattr(study, part, rows[0]["n"] if rows else 0)
+            elif part == "appraisal":
+                appraisal = getattr(study, "appraisal", None)
+                if appraisal is not None:
+                    appraisal.concept_rows = [
+                        {
+                            "id": r["concept_id"],
+                            "name": r["concept__name"],
+                            "kind": r["concept__kind"],
+                        }
+                        for r in rows
+                    ]
+            elif part == "publication_types":
+                study.publication_types_rows = [row["type_name"] for row in rows]
+            elif part == "mesh_terms":
+                study.mesh_terms_rows = [
+                    {
+                        "descriptor": {"name": row["descriptor_name"], "ui": row["descriptor_ui"]},
+                        "is_major": bool(row["is_major"]),
+                        "qualifiers": row["qualifiers"],
+                    }
+                    for row in rows
+                ]
+            else:
+                setattr(study, f"{part}_rows", rows)
+    return studies
 
 
 def studies_citing(reference: StudyReference) -> QuerySet:

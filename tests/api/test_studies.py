@@ -371,8 +371,8 @@ def test_page_number_list_is_two_queries(api, django_assert_num_queries, n):
 def test_rich_list_costs_one_query_per_part(api, django_assert_num_queries, n):
     _world(n)
     # 1. studies + journal + appraisal   2. authorships   3. MeSH headings + descriptor
-    # 4. appraisal concepts   (references_count is a subquery of 1)
-    with django_assert_num_queries(4):
+    # 4. appraisal concepts   5. reference counts
+    with django_assert_num_queries(5):
         response = api.get(
             f"{LIST}?page_size=50&fields=id,authors,mesh_terms,appraisal,references_count"
         )
@@ -382,8 +382,8 @@ def test_rich_list_costs_one_query_per_part(api, django_assert_num_queries, n):
 
 def test_detail_query_count(api, django_assert_num_queries):
     study = full_study()
-    # 1. study + journal + appraisal + both citation counts   2. authorships
-    # 3. publication types   4. MeSH headings   5. concepts   6. effect sizes
-    # 7. limitations   8. research gaps
-    with django_assert_num_queries(8):
+    # 1. study + journal + appraisal   2. authorships   3. publication types
+    # 4. MeSH headings   5. concepts   6. effect sizes   7. limitations
+    # 8. research gaps   9. reference count   10. cited-by count
+    with django_assert_num_queries(10):
         assert api.get(f"{LIST}{study.id}/").status_code == 200
