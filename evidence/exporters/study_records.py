@@ -58,14 +58,14 @@ GRAPH = "graph"  # references and cited-by
 ALL_PARTS = frozenset({APPRAISAL, CURATION, GRAPH})
 
 # Queries per chunk with every part, whatever the chunk's size (tests pin it):
-#   1. studies with journal and appraisal (joined)
-#   2. authorships   3. publication types   4. MeSH headings with descriptor
-#   5. concepts (appraisal)
-#   6. effect sizes   7. limitations   8. research gaps (curation)
-#   9. the studies' graph nodes   10. references   11. cited-by (graph)
+#   1. the chunk's ids   2. its studies with journal and appraisal (joined)
+#   3. authorships   4. publication types   5. MeSH headings with descriptor
+#   6. concepts (appraisal)
+#   7. effect sizes   8. limitations   9. research gaps (curation)
+#  10. the studies' graph nodes   11. references   12. cited-by (graph)
 # The graph nodes are a query of their own: joined to the studies, PostgreSQL merges
 # with the whole work index from its start, 60 ms a chunk deep into a large export.
-QUERIES_PER_CHUNK = 11
+QUERIES_PER_CHUNK = 12
 
 _STUDY_FIELDS = (
     "id",
@@ -191,26 +191,32 @@ def _iter_records(
     if APPRAISAL in parts:
         fields += ("appraisal__study", *(f"appraisal__{name}" for name in _APPRAISAL_FIELDS))
     json_fields = {f"{name}_json": _json_text(name) for name in _STUDY_JSON_FIELDS}
+    rows_query = Study.objects.values(*fields, **json_fields)
+
+    def chunk(ids: list[int]) -> Iterator[StudyRecord]:
+        by_id = {row["id"]: row for row in rows_query.filter(id__in=ids)}
+        # A study deleted between the two queries is left out, not an error.
+        return _chunk_records([by_id[study_id] for study_id in ids if study_id in by_id], parts)
+
     if queryset.query.is_sliced:
         # A slice cannot be filtered further; its ids (one integer per row) are read once.
         ids = list(queryset.values_list("id", flat=True))
         for start in range(0, len(ids), chunk_size):
-            chunk_ids = ids[start : start + chunk_size]
-            found = Study.objects.filter(id__in=chunk_ids).values(*fields, **json_fields)
-            by_id = {row["id"]: row for row in found}
-            rows = [by_id[study_id] for study_id in chunk_ids if study_id in by_id]
-            yield from _chunk_records(rows, parts)
+            yield from chunk(ids[start : start + chunk_size])
         return
-    # The caller's filters are what matters; its prefetches (made for a list page, say)
-    # do not apply to rows read as values.
-    base = queryset.prefetch_related(None).order_by("id").values(*fields, **json_fields)
+    # Keyset over ids alone, then the rows by primary key: with a filter (a year range)
+    # the ids come from an index-only scan (1 ms a chunk on 100,000 studies), where
+    # reading whole rows in id order scanned ten for each one kept (50 ms a chunk).
+    # The caller's prefetches (made for a list page, say) do not apply to values.
+    id_query = queryset.prefetch_related(None).order_by("id").values_list("id", flat=True)
     last_id = 0
     while True:
-        rows = list(base.filter(id__gt=last_id)[:chunk_size])
-        yield from _chunk_records(rows, parts)
-        if len(rows) < chunk_size:
+        ids = list(id_query.filter(id__gt=last_id)[:chunk_size])
+        if ids:
+            yield from chunk(ids)
+        if len(ids) < chunk_size:
             return
-        last_id = rows[-1]["id"]
+        last_id = ids[-1]
 
 
 def _grouped(rows: Iterable[tuple]) -> dict[Any, list[tuple]]:
