@@ -192,7 +192,7 @@ def test_chunk_size_must_be_positive():
 def test_one_chunk_costs_a_fixed_number_of_queries(count, django_assert_num_queries):
     for _ in range(count):
         make_full_study()
-    # The chunk's ids, its studies (journal and appraisal joined), then one each:
+    # The chunk's studies (journal and appraisal joined), then one each:
     # authorships, publication types, MeSH headings, concepts, effect sizes,
     # limitations, research gaps, graph nodes, references, cited-by. None per study.
     with django_assert_num_queries(QUERIES_PER_CHUNK):
@@ -212,13 +212,13 @@ def test_queries_grow_with_chunks_not_with_studies(django_assert_num_queries):
 @pytest.mark.parametrize(
     ("format_name", "queries"),
     [
-        # ids, studies, authorships, publication types, MeSH headings
-        ("ris", 5),
-        ("bibtex", 5),
-        ("nbib", 5),
-        ("csl-json", 5),
+        # studies, authorships, publication types, MeSH headings
+        ("ris", 4),
+        ("bibtex", 4),
+        ("nbib", 4),
+        ("csl-json", 4),
         # ... and appraisal concepts
-        ("csv", 6),
+        ("csv", 5),
         ("evidb-json", QUERIES_PER_CHUNK),
     ],
 )
