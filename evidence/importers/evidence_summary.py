@@ -762,7 +762,7 @@ def _concepts(sentences: list[str], main_result: list[str], abstract: str) -> li
 
 
 def _is_gene_like(token: str) -> bool:
-    """'NF-κB', 'STAT3', 'PGC-1α', 'eNOS', 'VEGF'; not 'RCT', 'Bone' or 'SONFH' (defined)."""  # noqa: RUF002
+    """'NF-κB', 'STAT3', 'PGC-1α', 'eNOS', 'VEGF'; not 'RCT', 'Bone' or 'SONFH' (defined)."""
     if token.upper() in _NOT_GENES or len(token) > 12:
         return False
     uppercase = sum(char.isupper() for char in token)

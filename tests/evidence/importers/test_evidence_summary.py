@@ -1,5 +1,4 @@
 # Summaries are typeset prose: en dashes, minus signs and Greek letters are the real text.
-# ruff: noqa: RUF001
 from __future__ import annotations
 
 import io
