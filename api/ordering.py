@@ -97,18 +97,8 @@ class Ordering:
         return [term.path for term in self.terms]
 
 
-def resolve_ordering(
-    raw: str | None,
-    fields: Mapping[str, OrderField],
-    default: str,
-    *,
-    extra: Mapping[str, Sequence[OrderTerm]] | None = None,
-) -> Ordering:
-    """Parse ``ordering=-year,title``; unknown names are a 400 naming the parameter.
-
-    ``extra`` maps names that expand to fixed terms (``relevance``).
-    """
-    extra = extra or {}
+def resolve_ordering(raw: str | None, fields: Mapping[str, OrderField], default: str) -> Ordering:
+    """Parse ``ordering=-year,title``; unknown names are a 400 naming the parameter."""
     text = (raw or "").strip() or default
     terms: list[OrderTerm] = []
     seen: set[str] = set()
@@ -119,22 +109,14 @@ def resolve_ordering(
         )
     for part in names:
         descending = part.startswith("-")
-        name = part.lstrip("-")
-        if name in extra and not descending:
-            for term in extra[name]:
-                if term.path not in seen:
-                    seen.add(term.path)
-                    terms.append(term)
-            continue
+        name = part.removeprefix("-")
         if name not in fields:
-            allowed = sorted([*fields, *extra])
             raise ValidationError(
                 {
                     ORDERING_PARAM: [
-                        f"Unknown ordering {part!r}. Use one or more of {', '.join(allowed)}, "
-                        "each optionally prefixed with '-' for descending"
-                        + (f" ({', '.join(extra)} only ascending)" if extra else "")
-                        + "."
+                        f"Unknown ordering {part!r}. Use one or more of "
+                        f"{', '.join(sorted(fields))}, each optionally prefixed with '-' "
+                        "for descending."
                     ]
                 }
             )

@@ -106,7 +106,9 @@ class Cursor:
         return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, text: str, ordering: Ordering) -> Cursor:
+    def decode(cls, text: str, name: str, length: int) -> Cursor:
+        """The cursor in ``text``, which must belong to the ordering ``name`` and hold
+        a position of ``length`` values."""
         try:
             if len(text) > 4096:
                 raise ValueError("too long")
@@ -114,8 +116,8 @@ class Cursor:
             payload = orjson.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
             position = tuple(_decode_value(value) for value in payload["p"])
             reverse = payload["r"]
-            name = payload["o"]
-            if not isinstance(reverse, bool) or not isinstance(name, str):
+            found = payload["o"]
+            if not isinstance(reverse, bool) or not isinstance(found, str):
                 raise ValueError("bad fields")
         except (
             ValueError,
@@ -128,13 +130,13 @@ class Cursor:
             raise _error(
                 "cursor", "Invalid cursor: use the next or previous link as given."
             ) from None
-        if name != ordering.name or len(position) != len(ordering.terms):
+        if found != name or len(position) != length:
             raise _error(
                 "cursor",
-                f"This cursor belongs to ordering={name!r}, not {ordering.name!r}: "
+                f"This cursor belongs to ordering={found!r}, not {name!r}: "
                 "keep the ordering of the request that returned it.",
             )
-        return cls(name, position, reverse)
+        return cls(found, position, reverse)
 
 
 @dataclass(slots=True)
@@ -172,7 +174,11 @@ class EvidencePagination(BasePagination):
                 queryset, url, page, size, ordering, fetch, count_queryset
             )
         else:
-            cursor = Cursor.decode(raw_cursor, ordering) if raw_cursor else None
+            cursor = (
+                Cursor.decode(raw_cursor, ordering.name, len(ordering.terms))
+                if raw_cursor
+                else None
+            )
             self.page = self._cursor(queryset, url, cursor, size, ordering, fetch)
         return self.page
 
@@ -222,6 +228,53 @@ class EvidencePagination(BasePagination):
             next=link(rows[-1], False) if has_next and rows else None,
             previous=link(rows[0], True) if has_previous and rows else None,
         )
+
+    def paginate_slices(
+        self,
+        slice_of: Callable[[int, int], tuple[list, bool]],
+        request,
+        *,
+        name: str,
+        count_queryset: QuerySet,
+    ) -> Page:
+        """One page of a sequence that is not a plain ordered queryset (full-text
+        relevance): ``slice_of(offset, limit)`` gives the rows and whether more follow;
+        cursors hold the offset."""
+        size = _positive_int(request, "page_size", MAX_PAGE_SIZE) or DEFAULT_PAGE_SIZE
+        page = _positive_int(request, "page", MAX_PAGE)
+        raw_cursor = request.query_params.get("cursor")
+        if page is not None and raw_cursor:
+            raise _error("page", "Give either page or cursor, not both.")
+        url = request.build_absolute_uri()
+        if page is not None:
+            offset = (page - 1) * size
+        elif raw_cursor:
+            (offset,) = Cursor.decode(raw_cursor, name, 1).position
+            if not isinstance(offset, int) or not 0 <= offset <= MAX_PAGE * MAX_PAGE_SIZE:
+                raise _error("cursor", "Invalid cursor: use the next or previous link as given.")
+        else:
+            offset = 0
+        rows, more = slice_of(offset, size)
+        if page is not None:
+            if page == 1 and not more:
+                count = len(rows)
+            else:
+                count = count_queryset.order_by()[: COUNT_LIMIT + 1].count()
+                count = None if count > COUNT_LIMIT else count
+            base = remove_query_param(url, "cursor")
+            next_link = replace_query_param(base, "page", page + 1) if more else None
+            previous = replace_query_param(base, "page", page - 1) if page > 1 else None
+        else:
+            count = None
+            base = remove_query_param(url, "page")
+
+            def link(at: int) -> str:
+                return replace_query_param(base, "cursor", Cursor(name, (at,), False).encode())
+
+            next_link = link(offset + size) if more else None
+            previous = link(max(0, offset - size)) if offset > 0 else None
+        self.page = Page(rows=rows, count=count, next=next_link, previous=previous)
+        return self.page
 
     # DRF's interface, for the schema and for views that do not need more.
     def paginate_queryset(self, queryset, request, view=None):  # pragma: no cover - unused

@@ -63,7 +63,7 @@ from evidence.models import (
     StudyMeshHeading,
     Work,
 )
-from evidence.search import RANK_CANDIDATES, refresh_search_document, search_rank
+from evidence.search import RANK_CANDIDATES, RankedMatches, refresh_search_document
 
 GROUP_BY_PARAM = "group_by"
 FORMAT_PARAM = "format"
@@ -391,15 +391,11 @@ STUDY_ORDERING_FIELDS = {
     "updated": OrderField("updated_at", "Last change.", nulls="never"),
     "id": OrderField("id", "Primary key.", nulls="never"),
 }
-RELEVANCE = (
-    OrderTerm("rank", descending=True, nulls_first=False),
-    OrderTerm("pub_year", descending=True, nulls_first=True),
-    OrderTerm("id", descending=True),
-)
 RELEVANCE_NOTE = (
-    "- `relevance` (the default with `q`, only with `q`): full-text rank. When more than "
-    f"{RANK_CANDIDATES} studies match, the {RANK_CANDIDATES} newest matches are ranked and "
-    "the other matches follow them, newest first."
+    "- `relevance` (the default with `q`; only with `q`, and alone): full-text rank. When "
+    f"more than {RANK_CANDIDATES} studies match, the {RANK_CANDIDATES} newest matches are "
+    "ranked and the other matches follow them, newest first; to walk every match of a "
+    "broad search cheaply, order by `-year`."
 )
 
 
@@ -482,42 +478,30 @@ class StudyViewSet(ReadWriteViewSet):
         if export:
             return exports.response(export, queryset, filename="evidb-studies")
         q = self.search_text()
-        raw_ordering = self.request.query_params.get(ORDERING_PARAM)
-        if not q and "relevance" in (raw_ordering or ""):
-            raise ValidationError(
-                {ORDERING_PARAM: ["relevance orders by full-text rank: it needs q."]}
-            )
-        ordering = resolve_ordering(
-            raw_ordering,
-            self.ordering_fields,
-            "relevance" if q else self.default_ordering,
-            extra={"relevance": RELEVANCE} if q else None,
-        )
-        ranked = search_rank(queryset, q) if "rank" in ordering.paths else queryset
+        raw_ordering = (request.query_params.get(ORDERING_PARAM) or "").strip()
         lean = tree is None or (
             set(tree) <= set(s.STUDY_LIST_FIELDS) and all(v is None for v in tree.values())
         )
-        if lean and ranked is not queryset:
-            # Relevance sorts every match: cut the page on the study table alone, then
-            # join journal and appraisal for that page only (a second, tiny query).
-            rows = ranked.values("id", *ordering.paths)
-            page = self.paginator.paginate(
-                rows, request, ordering=ordering, count_queryset=queryset
+        if "relevance" in raw_ordering.split(",") or (q and not raw_ordering):
+            if not q or raw_ordering not in {"", "relevance"}:
+                raise ValidationError(
+                    {ORDERING_PARAM: ["relevance orders by full-text rank: only with q, alone."]}
+                )
+            matches = RankedMatches(queryset, q)
+            page = self.paginator.paginate_slices(
+                matches.slice, request, name="relevance", count_queryset=queryset
             )
-            ids = [row["id"] for row in page.rows]
-            found = {
-                row["id"]: row
-                for row in selectors.study_summaries(selectors.study_queryset().filter(pk__in=ids))
-            }
-            data = [summary_item(found[pk]) for pk in ids if pk in found]
-        elif lean:
-            rows = selectors.study_summaries(ranked, extra=ordering.paths)
+            data = self.studies_in_order(page.rows, tree if not lean else None)
+            return self.paginator.get_paginated_response(prune(data, tree))
+        ordering = resolve_ordering(raw_ordering, self.ordering_fields, self.default_ordering)
+        if lean:
+            rows = selectors.study_summaries(queryset, extra=ordering.paths)
             page = self.paginator.paginate(
                 rows, request, ordering=ordering, count_queryset=queryset
             )
             data = [summary_item(row) for row in page.rows]
         else:
-            shaped = selectors.study_detail_queryset(set(tree), queryset=ranked)
+            shaped = selectors.study_detail_queryset(set(tree), queryset=queryset)
             page = self.paginator.paginate(
                 shaped,
                 request,
@@ -527,6 +511,27 @@ class StudyViewSet(ReadWriteViewSet):
             )
             data = s.represent_many(s.StudyDetailSerializer, page.rows, only=set(tree))
         return self.paginator.get_paginated_response(prune(data, tree))
+
+    def studies_in_order(self, ids: list[int], tree) -> list[dict]:
+        """The list items (lean, or the parts ``tree`` names) of studies ``ids``, in order."""
+        if tree is None:
+            found = {
+                row["id"]: summary_item(row)
+                for row in selectors.study_summaries(selectors.study_queryset().filter(pk__in=ids))
+            }
+        else:
+            studies = selectors.study_detail_queryset(
+                set(tree), queryset=selectors.study_queryset().filter(pk__in=ids)
+            )
+            shaped = selectors.attach_study_parts(list(studies), set(tree))
+            found = dict(
+                zip(
+                    (study.pk for study in shaped),
+                    s.represent_many(s.StudyDetailSerializer, shaped, only=set(tree)),
+                    strict=True,
+                )
+            )
+        return [found[pk] for pk in ids if pk in found]
 
     def retrieve(self, request, *args, **kwargs):
         export = exports.requested(request, self.export_formats())

@@ -103,12 +103,66 @@ def test_postgres_stems_english(api):
     assert ids(api, "q=cell transplantation") == [target.id]
 
 
-def test_relevance_list_is_two_queries(api, django_assert_num_queries):
+def test_relevance_list_query_count(api, django_assert_num_queries):
     for n in range(5):
         study(f"alpha {n}")
-    # 1. ranked page of ids   2. journal and appraisal of that page
-    with django_assert_num_queries(2):
+    # 1. the newest matches   2. their ranks   3. journal and appraisal of the page
+    with django_assert_num_queries(3):
         assert len(ids(api, "q=alpha&page_size=3")) == 3
+
+
+@pytest.mark.parametrize("page_size", [1, 2, 3, 7])
+def test_relevance_pages_cross_from_ranked_to_the_rest(api, monkeypatch, page_size):
+    monkeypatch.setattr(search, "RANK_CANDIDATES", 3)
+    matches = [study("alpha " + "alpha " * (n % 4), pub_year=2000 + n) for n in range(7)]
+    study("beta")
+    newest = sorted(matches, key=lambda m: -m.pub_year)
+    ranked = sorted(newest[:3], key=lambda m: (-m.search_document.count("alpha"), -m.pub_year))
+    expected = [m.id for m in ranked + newest[3:]]
+
+    cursor_walk, url = [], f"{LIST}?q=alpha&page_size={page_size}"
+    while url:
+        body = api.get(url).json()
+        cursor_walk += [item["id"] for item in body["results"]]
+        url = body["next"]
+    page_walk, page = [], 1
+    while True:
+        body = api.get(f"{LIST}?q=alpha&page_size={page_size}&page={page}").json()
+        page_walk += [item["id"] for item in body["results"]]
+        assert body["count"] == 7
+        if not body["next"]:
+            break
+        page += 1
+
+    assert cursor_walk == expected
+    assert page_walk == expected
+
+
+def test_relevance_previous_link(api):
+    for n in range(5):
+        study(f"alpha {n}", pub_year=2000 + n)
+    first = api.get(f"{LIST}?q=alpha&page_size=2").json()
+    second = api.get(first["next"]).json()
+
+    assert api.get(second["previous"]).json()["results"] == first["results"]
+
+
+@pytest.mark.parametrize("ordering", ["relevance,title", "-relevance"])
+def test_relevance_goes_alone(api, ordering):
+    study("alpha")
+
+    response = api.get(f"{LIST}?q=alpha&ordering={ordering}")
+
+    assert response.status_code == 400
+    assert "ordering" in response.json()
+
+
+def test_relevance_with_fields(api):
+    target = study("alpha")
+
+    body = api.get(f"{LIST}?q=alpha&fields=id,limitations,references_count").json()
+
+    assert body["results"] == [{"id": target.id, "limitations": [], "references_count": 0}]
 
 
 def test_refresh_search_document_after_an_edit():
