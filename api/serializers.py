@@ -841,10 +841,6 @@ class ImportRequestSerializer(serializers.Serializer):
     skip_invalid = serializers.BooleanField(required=False, default=False)
 
 
-class FacetBucketSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
-
-
 @extend_schema_field(OpenApiTypes.OBJECT)
 class _AnyBucket(serializers.DictField):
     pass

@@ -167,12 +167,11 @@ class EvidenceViewSet(viewsets.GenericViewSet):
 
     # --- lists ------------------------------------------------------------------------
 
-    def get_ordering(self, **extra) -> Ordering:
+    def get_ordering(self) -> Ordering:
         return resolve_ordering(
             self.request.query_params.get(ORDERING_PARAM),
             self.ordering_fields,
             self.default_ordering,
-            **extra,
         )
 
     def get_group_by(self) -> list[str] | None:
@@ -223,10 +222,6 @@ class EvidenceViewSet(viewsets.GenericViewSet):
         header = self.request.headers.get("If-Match")
         if header is None:
             return
-        if instance is None:
-            if header.strip() != "*":
-                raise PreconditionFailed("If-Match given but the resource does not exist.")
-            return
         if not _etag_matches(header, etag_for(self.read_representation(instance))):
             raise PreconditionFailed()
 
@@ -275,7 +270,7 @@ class ReadWriteViewSet(EvidenceViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-# The router maps these names to methods that EvidenceViewSet defines.
+# The actions where ?format= may name an export format.
 _LIST_DETAIL = {"list", "retrieve"}
 
 
@@ -442,14 +437,19 @@ class StudyViewSet(ReadWriteViewSet):
             return selectors.study_detail_queryset()
         return selectors.study_queryset()
 
-    def get_object(self):
+    def _find(self, queryset) -> Study:
+        """The study the URL names: an id, pmid:<n> or pmcid:<id>."""
         try:
             reference = selectors.parse_study_reference(self.kwargs["pk"])
         except selectors.InvalidReference as exc:
             raise ValidationError({"id": [str(exc)]}) from None
-        instance = self.get_queryset().filter(reference.study_q()).first()
+        instance = queryset.filter(reference.study_q()).first()
         if instance is None:
             raise NotFound(f"No study {self.kwargs['pk']}.")
+        return instance
+
+    def get_object(self):
+        instance = self._find(self.get_queryset())
         if self.action in {"retrieve", "update", "partial_update", "destroy"}:
             selectors.attach_study_parts([instance])
         self.check_object_permissions(self.request, instance)
@@ -554,14 +554,7 @@ class StudyViewSet(ReadWriteViewSet):
         return self.paginator.get_paginated_response(data)
 
     def _plain_study(self) -> Study:
-        try:
-            reference = selectors.parse_study_reference(self.kwargs["pk"])
-        except selectors.InvalidReference as exc:
-            raise ValidationError({"id": [str(exc)]}) from None
-        study = Study.objects.filter(reference.study_q()).only("pk").first()
-        if study is None:
-            raise NotFound(f"No study {self.kwargs['pk']}.")
-        return study
+        return self._find(Study.objects.only("pk"))
 
     @extend_schema(
         summary="The study's reference list",
