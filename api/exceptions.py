@@ -39,12 +39,6 @@ class PayloadTooLarge(APIException):
     default_code = "payload_too_large"
 
 
-class ServiceUnavailable(APIException):
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = "This service is not available."
-    default_code = "service_unavailable"
-
-
 def validation_error_detail(exc: DjangoValidationError) -> dict[str, list[str]]:
     """A Django ValidationError as DRF's ``{field: [messages]}``."""
     if hasattr(exc, "error_dict"):

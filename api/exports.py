@@ -10,29 +10,20 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
+from evidence.exporters import EXPORT_FORMATS, ExportFormat, iter_study_records, stream_export
+from evidence.importers.registry import FORMATS as IMPORT_FORMATS
+
 FORMAT_PARAM = "format"
 
 
-def formats() -> dict:
-    """Export formats by name (empty while evidence.exporters is not installed)."""
-    try:
-        from evidence.exporters import EXPORT_FORMATS
-    except ModuleNotFoundError as exc:  # pragma: no cover - lands with the exporters
-        if exc.name != "evidence.exporters":
-            raise
-        return {}
+def formats() -> dict[str, ExportFormat]:
+    """Export formats by name."""
     return EXPORT_FORMATS
 
 
 def import_formats() -> list[str]:
     """Input formats the import service reads, "auto" first."""
-    try:
-        from evidence.importers.registry import FORMATS
-    except ModuleNotFoundError as exc:  # pragma: no cover - lands with the importers
-        if exc.name != "evidence.importers.registry":
-            raise
-        return ["auto"]
-    return ["auto", *FORMATS]
+    return ["auto", *IMPORT_FORMATS]
 
 
 def requested(request, available: dict) -> str | None:
@@ -42,9 +33,7 @@ def requested(request, available: dict) -> str | None:
 
 
 def response(name: str, queryset: QuerySet, *, filename: str) -> StreamingHttpResponse:
-    from evidence.exporters import iter_study_records, stream_export
-
-    fmt = formats()[name]
+    fmt = EXPORT_FORMATS[name]
     chunks = stream_export(name, iter_study_records(queryset.order_by()))
     streamed = StreamingHttpResponse(
         # stream_export already gives pieces of ~64 KB: one write each.

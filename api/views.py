@@ -34,7 +34,7 @@ from rest_framework.response import Response
 
 from api import exports, filters
 from api import serializers as s
-from api.exceptions import PayloadTooLarge, PreconditionFailed, ServiceUnavailable
+from api.exceptions import PayloadTooLarge, PreconditionFailed
 from api.ordering import (
     MAX_ORDERING_TERMS,
     ORDERING_PARAM,
@@ -64,6 +64,7 @@ from evidence.models import (
     Work,
 )
 from evidence.search import RANK_CANDIDATES, RankedMatches, refresh_search_document
+from evidence.services import study_import
 
 GROUP_BY_PARAM = "group_by"
 FORMAT_PARAM = "format"
@@ -936,10 +937,6 @@ class ImportRunViewSet(EvidenceViewSet):
                     ]
                 }
             )
-        try:
-            from evidence.services import study_import
-        except ImportError:  # pragma: no cover - the service lands with the importers
-            raise ServiceUnavailable("The import service is not installed.") from None
         upload = params.validated_data["file"]
         try:
             run = study_import(

@@ -6,11 +6,10 @@ import json
 
 import pytest
 
-exporters = pytest.importorskip("evidence.exporters")
-
-from evidence.exporters.study_records import QUERIES_PER_CHUNK  # noqa: E402
-from tests.api.factories import full_study  # noqa: E402
-from tests.factories import AppraisalFactory, StudyFactory  # noqa: E402
+from evidence import exporters
+from evidence.exporters.study_records import QUERIES_PER_CHUNK
+from tests.api.factories import full_study
+from tests.factories import AppraisalFactory, StudyFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-services = pytest.importorskip("evidence.services")
-
-from evidence.models import ImportRun, Study  # noqa: E402
-from tests.factories import UserFactory  # noqa: E402
+from evidence.models import ImportRun, Study
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
