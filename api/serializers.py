@@ -19,6 +19,8 @@ from rest_framework import serializers
 from api.exceptions import validation_error_detail
 from evidence import identifiers
 from evidence.models import (
+    STUDY_EDITABLE_FIELDS,
+    WORK_EDITABLE_FIELDS,
     Appraisal,
     Author,
     Authorship,
@@ -652,29 +654,7 @@ class StudyWriteSerializer(ModelCleanSerializer):
 
     class Meta:
         model = Study
-        fields = [
-            "pmid",
-            "doi",
-            "pmcid",
-            "title",
-            "abstract",
-            "abstract_sections",
-            "language",
-            "journal",
-            "volume",
-            "issue",
-            "pages",
-            "pub_date",
-            "pub_date_precision",
-            "pub_date_text",
-            "pub_year",
-            "publication_types",
-            "keywords",
-            "related_articles",
-            "is_retracted",
-            "citation_count",
-            "review_status",
-        ]
+        fields = STUDY_EDITABLE_FIELDS
 
     def validate_doi(self, value):
         return value or None
@@ -745,21 +725,7 @@ class StudyMeshHeadingSerializer(ModelCleanSerializer):
 class WorkSerializer(ModelCleanSerializer):
     class Meta:
         model = Work
-        fields = [
-            "id",
-            "pmid",
-            "doi",
-            "pmcid",
-            "title",
-            "authors",
-            "journal",
-            "year",
-            "volume",
-            "issue",
-            "pages",
-            "raw_text",
-            "study",
-        ]
+        fields = ("id", *WORK_EDITABLE_FIELDS)
         extra_kwargs = {
             "pmid": {"min_value": 1, "max_value": 999_999_999},
             "year": {"min_value": MIN_YEAR, "max_value": MAX_YEAR},

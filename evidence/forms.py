@@ -19,6 +19,8 @@ from django.db.models import F, Max, Q, QuerySet
 
 from evidence import identifiers
 from evidence.models import (
+    STUDY_EDITABLE_FIELDS,
+    WORK_EDITABLE_FIELDS,
     Appraisal,
     Author,
     Authorship,
@@ -111,29 +113,7 @@ class PmidFormMixin:
 class StudyAdminForm(PmidFormMixin, forms.ModelForm):
     class Meta:
         model = Study
-        fields = [
-            "pmid",
-            "doi",
-            "pmcid",
-            "title",
-            "abstract",
-            "abstract_sections",
-            "language",
-            "journal",
-            "volume",
-            "issue",
-            "pages",
-            "pub_date",
-            "pub_date_precision",
-            "pub_date_text",
-            "pub_year",
-            "publication_types",
-            "keywords",
-            "related_articles",
-            "is_retracted",
-            "citation_count",
-            "review_status",
-        ]
+        fields = STUDY_EDITABLE_FIELDS
         widgets = {
             "title": forms.Textarea(attrs={"rows": 2, "cols": 90}),
             "abstract": forms.Textarea(attrs={"rows": 10, "cols": 90}),
@@ -150,20 +130,7 @@ class StudyAdminForm(PmidFormMixin, forms.ModelForm):
 class WorkAdminForm(PmidFormMixin, forms.ModelForm):
     class Meta:
         model = Work
-        fields = [
-            "pmid",
-            "doi",
-            "pmcid",
-            "title",
-            "authors",
-            "journal",
-            "year",
-            "volume",
-            "issue",
-            "pages",
-            "raw_text",
-            "study",
-        ]
+        fields = WORK_EDITABLE_FIELDS
         widgets = {
             "title": forms.Textarea(attrs={"rows": 2, "cols": 90}),
             "authors": forms.Textarea(attrs={"rows": 2, "cols": 90}),

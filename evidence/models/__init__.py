@@ -6,6 +6,7 @@ from evidence.models.appraisal import (
     ResearchGap,
 )
 from evidence.models.bibliographic import (
+    STUDY_EDITABLE_FIELDS,
     Author,
     Authorship,
     Journal,
@@ -29,10 +30,12 @@ from evidence.models.choices import (
     RiskOfBiasTool,
     StudyDesign,
 )
-from evidence.models.citations import Citation, Work
+from evidence.models.citations import WORK_EDITABLE_FIELDS, Citation, Work
 from evidence.models.imports import ImportRun
 
 __all__ = [
+    "STUDY_EDITABLE_FIELDS",
+    "WORK_EDITABLE_FIELDS",
     "Appraisal",
     "Author",
     "Authorship",

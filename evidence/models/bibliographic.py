@@ -303,6 +303,33 @@ class Study(models.Model):
             self.pub_year = self.pub_date.year
 
 
+# What a curator edits on a study, in the admin and through the API alike (the rest is
+# derived or import bookkeeping).
+STUDY_EDITABLE_FIELDS = (
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "abstract",
+    "abstract_sections",
+    "language",
+    "journal",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "pub_date_precision",
+    "pub_date_text",
+    "pub_year",
+    "publication_types",
+    "keywords",
+    "related_articles",
+    "is_retracted",
+    "citation_count",
+    "review_status",
+)
+
+
 class Authorship(models.Model):
     """An author's place on one study, with the name and affiliations as printed there."""
 

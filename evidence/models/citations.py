@@ -59,6 +59,23 @@ class Work(models.Model):
         clean_identifiers(self)
 
 
+# What a curator edits on a graph node, in the admin and through the API alike.
+WORK_EDITABLE_FIELDS = (
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "authors",
+    "journal",
+    "year",
+    "volume",
+    "issue",
+    "pages",
+    "raw_text",
+    "study",
+)
+
+
 class Citation(models.Model):
     """An edge: ``citing`` lists ``cited`` among its references."""
 
