@@ -152,6 +152,10 @@ WORK_FIELDS = (
 )
 
 
+# Small imports (under 4 batches) never pay for ANALYZE; see _refresh_statistics.
+ANALYZE_FIRST_AFTER_BATCHES = 4
+
+
 @dataclass
 class _Known:
     """What matching needs to know about a study already in the database."""
@@ -254,6 +258,8 @@ class BatchWriter:
         # Studies created or updated by this run: a later record matching one is a
         # duplicate within the source ("merged").
         self.touched: set[int] = set()
+        self.batches_created = 0
+        self.next_analyze = ANALYZE_FIRST_AFTER_BATCHES
 
     # ------------------------------------------------------------------ entry points
 
@@ -280,8 +286,27 @@ class BatchWriter:
         graph += self._create(creates)
         graph += self._update(updates)
         self._link_graph(graph)
+        if creates:
+            self._refresh_statistics()
         if deferred:
             self.write(deferred)
+
+    def _refresh_statistics(self) -> None:
+        """ANALYZE the growing tables after 4, 8, 16... batches of new studies.
+
+        An import is one transaction, so autovacuum never sees its rows and PostgreSQL
+        keeps planning the batch lookups with the statistics the tables had before it
+        (often none): lookups degrade and each batch gets slower than the last. ANALYZE
+        inside the transaction counts its own new rows; at geometric intervals its cost
+        stays a bounded share of a large import and small files never pay it.
+        """
+        self.batches_created += 1
+        if connection.vendor != "postgresql" or self.batches_created < self.next_analyze:
+            return
+        self.next_analyze *= 2
+        with connection.cursor() as cursor:
+            for model in (Study, Work, Citation, Author, Authorship, StudyMeshHeading):
+                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
 
     def delete(self, item: DeletedCitations) -> None:
         """Apply PubMed's DeleteCitation, keeping curated work (it is excluded instead)."""
