@@ -630,18 +630,16 @@ class BatchWriter:
         data = _reported_kwargs(appraisal or AppraisalRecord())
         return (study_id, *(data[name] for name in APPRAISAL_FIELDS[1:-1]), self.now)
 
-    def _curated_children(
-        self,
-        study_id: int,
-        record: StudyRecord,
-        *,
-        limitations: bool = True,
-        gaps: bool = True,
-        effects: bool = True,
-    ) -> None:
-        if limitations and record.limitations:
-            Limitation.objects.bulk_create(
-                [
+    def _curated_children(self, items: list[tuple[int, StudyRecord, dict[str, bool]]]) -> None:
+        """Limitations, research gaps, effect sizes and concepts of many studies at once.
+
+        ``items`` are (study id, record, which kinds to add); one INSERT per kind for the
+        whole batch, not per study.
+        """
+        limitations, gaps, effects, concept_links = [], [], [], []
+        for study_id, record, kinds in items:
+            if kinds.get("limitations", True):
+                limitations += [
                     Limitation(
                         study_id=study_id,
                         category=item.category,
@@ -651,10 +649,8 @@ class BatchWriter:
                     )
                     for index, item in enumerate(record.limitations, 1)
                 ]
-            )
-        if gaps and record.research_gaps:
-            ResearchGap.objects.bulk_create(
-                [
+            if kinds.get("gaps", True):
+                gaps += [
                     ResearchGap(
                         study_id=study_id,
                         category=item.category,
@@ -664,10 +660,8 @@ class BatchWriter:
                     )
                     for index, item in enumerate(record.research_gaps, 1)
                 ]
-            )
-        if effects and record.effect_sizes:
-            EffectSize.objects.bulk_create(
-                [
+            if kinds.get("effects", True):
+                effects += [
                     EffectSize(
                         study_id=study_id,
                         outcome=item.outcome[:500],
@@ -686,6 +680,18 @@ class BatchWriter:
                     )
                     for index, item in enumerate(record.effect_sizes, 1)
                 ]
+            if kinds.get("concepts", False) and record.appraisal:
+                through = Appraisal.concepts.through
+                concept_links += [
+                    through(appraisal_id=study_id, concept_id=concept_id)
+                    for concept_id in self._concept_ids(record.appraisal)
+                ]
+        for model, rows in ((Limitation, limitations), (ResearchGap, gaps), (EffectSize, effects)):
+            if rows:
+                model.objects.bulk_create(rows, batch_size=500)
+        if concept_links:
+            Appraisal.concepts.through.objects.bulk_create(
+                concept_links, ignore_conflicts=True, batch_size=500
             )
 
     # ------------------------------------------------------------------ create
@@ -759,10 +765,9 @@ class BatchWriter:
         insert_rows(Authorship, AUTHORSHIP_FIELDS, authorships)
         insert_rows(StudyMeshHeading, ("study", "descriptor", "is_major", "qualifiers"), mesh_rows)
         insert_rows(Study.publication_types.through, ("study", "publicationtype"), pubtype_rows)
-        for study_id, record in curated:
-            self._curated_children(study_id, record)
-            if record.appraisal and record.appraisal.concepts:
-                Appraisal(study_id=study_id).concepts.add(*self._concept_ids(record.appraisal))
+        self._curated_children(
+            [(study_id, record, {"concepts": True}) for study_id, record in curated]
+        )
         self.report.created += len(records)
         return list(zip(records, ids, strict=True))
 
@@ -831,6 +836,7 @@ class BatchWriter:
                 existing_types[study_id].add(type_id)
         child_counts = self._child_counts(study_ids)
         linked: list[tuple[StudyRecord, int]] = []
+        children: list[tuple[int, StudyRecord, dict[str, bool]]] = []
         for record, known, merged in todo:
             study = studies[known.id]
             changed = self._apply_update(
@@ -841,6 +847,7 @@ class BatchWriter:
                 existing_mesh[known.id],
                 existing_types[known.id],
                 child_counts,
+                children,
             )
             if changed and not merged:
                 self.report.updated += 1
@@ -849,6 +856,7 @@ class BatchWriter:
             self._report_warnings(record)
             self.touched.add(known.id)
             linked.append((record, known.id))
+        self._curated_children(children)
         return linked
 
     @staticmethod
@@ -878,8 +886,12 @@ class BatchWriter:
         mesh: list,
         types: set,
         child_counts: dict,
+        children: list,
     ) -> bool:
-        """Bring ``study`` up to the record without erasing what the record lacks."""
+        """Bring ``study`` up to the record without erasing what the record lacks.
+
+        Curated children the study lacks are appended to ``children`` for one batched
+        insert by the caller."""
         data = self._study_values(record)
         mesh_names = data.pop("_mesh_names")
         changes: dict[str, object] = {}
@@ -942,7 +954,7 @@ class BatchWriter:
             or (missing["effects"] and record.effect_sizes)
         ):
             curated_changed = True
-        self._curated_children(study.id, record, **missing)
+        children.append((study.id, record, missing))
 
         changed = bool(changes) or relations_changed or curated_changed
         update = {"import_fingerprint": values.fingerprint(record)}

@@ -291,3 +291,49 @@ def test_import_query_count_does_not_grow_with_batch_size(run_import):
     small = _queries_for_import(run_import, 3, 1000)
     large = _queries_for_import(run_import, 40, 2000)
     assert large == small
+
+
+def _curated_json(count: int, offset: int) -> bytes:
+    import json
+
+    studies = [
+        {
+            "pmid": str(offset + i),
+            "title": f"Curated study {offset + i}",
+            "appraisal": {
+                "design": "rct",
+                "concepts": [{"name": "blood supply", "kind": "mechanism"}],
+            },
+            "limitations": [{"description": "Small sample", "category": "sample_size"}],
+            "research_gaps": [
+                {"description": "No long-term data", "future_direction": "Follow up for 5 years"}
+            ],
+            "effect_sizes": [
+                {
+                    "outcome": "Collapse",
+                    "measure": "RR",
+                    "value": 0.6,
+                    "ci_lower": 0.4,
+                    "ci_upper": 0.9,
+                }
+            ],
+        }
+        for i in range(count)
+    ]
+    return json.dumps({"format": "evidb", "version": 1, "studies": studies}).encode()
+
+
+def test_curated_import_query_count_does_not_grow_with_batch_size(run_import):
+    run_import(_curated_json(1, 500), name="warm.json")  # the concept exists for both runs
+    counts = []
+    for count, offset in ((3, 1000), (30, 2000)):
+        with CaptureQueriesContext(connection) as ctx:
+            run = run_import(_curated_json(count, offset), name=f"c{count}.json")
+        assert run.status == ImportStatus.SUCCEEDED, run.messages
+        assert run.created == count
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1]
+    study = Study.objects.get(pmid=2029)
+    assert (study.limitations.count(), study.research_gaps.count()) == (1, 1)
+    assert study.effect_sizes.get().ci_upper == 0.9
+    assert study.appraisal.concepts.get().name == "blood supply"
