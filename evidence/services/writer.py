@@ -49,6 +49,7 @@ from evidence.services import values
 from evidence.services.bulk import (
     allocate_ids,
     chunked,
+    column_names,
     insert_rows,
     select_in,
     update_rows,
@@ -154,6 +155,17 @@ WORK_FIELDS = (
 
 # Small imports (under 4 batches) never pay for ANALYZE; see _refresh_statistics.
 ANALYZE_FIRST_AFTER_BATCHES = 4
+# The columns the batch lookups filter or join on. ANALYZE gets them as a column list:
+# without one it also samples every index expression, and the full-text index's
+# to_tsvector over ~30,000 sampled studies cost more server time than the lookups save.
+LOOKUP_COLUMNS = {
+    Study: ("pmid", "doi", "pmcid", "title_key", "pub_year"),
+    Work: ("pmid", "doi", "pmcid", "study"),
+    Citation: ("citing", "cited"),
+    Author: ("key",),
+    Authorship: ("study", "author"),
+    StudyMeshHeading: ("study", "descriptor"),
+}
 
 
 @dataclass
@@ -305,8 +317,9 @@ class BatchWriter:
             return
         self.next_analyze *= 2
         with connection.cursor() as cursor:
-            for model in (Study, Work, Citation, Author, Authorship, StudyMeshHeading):
-                cursor.execute(f'ANALYZE "{model._meta.db_table}"')
+            for model, fields in LOOKUP_COLUMNS.items():
+                columns = ", ".join(f'"{name}"' for name in column_names(model, fields))
+                cursor.execute(f'ANALYZE "{model._meta.db_table}" ({columns})')
 
     def delete(self, item: DeletedCitations) -> None:
         """Apply PubMed's DeleteCitation, keeping curated work (it is excluded instead)."""
