@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import orjson
 from django.db import connection
 from django.db.models import Model
 
@@ -66,6 +67,40 @@ def insert_rows(model: type[Model], fields: Sequence[str], rows: Iterable[Sequen
     return len(rows)
 
 
+def insert_missing(model: type[Model], rows: Sequence[dict[str, object]]) -> None:
+    """Insert ``rows`` (field name -> value) that no unique constraint already holds.
+
+    For vocabularies (authors, MeSH descriptors...) that concurrent imports may create
+    at the same moment: a row that exists already is skipped, never an error. Fields a
+    row leaves out take their model default. Plain SQL, not ``bulk_create``: building a
+    model instance per row cost more than the insert for a batch's ~6,000 authors.
+    """
+    if not rows:
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    defaults = [(field.name, field.column, field.get_default()) for field in fields]
+    columns = ", ".join(f'"{column}"' for _, column, _ in defaults)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One JSON parameter unpacked into the table's own row type by the server.
+            payload = [
+                {column: row.get(name, default) for name, column, default in defaults}
+                for row in rows
+            ]
+            cursor.execute(
+                f'INSERT INTO "{table(model)}" ({columns}) SELECT {columns} FROM '
+                f'json_populate_recordset(NULL::"{table(model)}", %s::json) '
+                "ON CONFLICT DO NOTHING",
+                [orjson.dumps(payload).decode()],
+            )
+        else:
+            placeholders = ", ".join(["%s"] * len(defaults))
+            cursor.executemany(
+                f'INSERT OR IGNORE INTO "{table(model)}" ({columns}) VALUES ({placeholders})',
+                [tuple(row.get(name, default) for name, _, default in defaults) for row in rows],
+            )
+
+
 def update_rows(model: type[Model], fields: Sequence[str], rows: Sequence[Sequence]) -> int:
     """Set ``fields`` on many rows by primary key; each row is (*values, pk).
 
@@ -95,13 +130,21 @@ def select_in(
     if not values:
         return []
     selected = ", ".join(f'"{name}"' for name in column_names(model, columns))
-    where = column_names(model, [field])[0]
+    model_field = model._meta.get_field(field)
+    where = model_field.column
     rows: list[tuple] = []
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The values travel as one JSON text (orjson, C) unpacked by the server:
+            # psycopg's list adapter renders arrays element by element in Python,
+            # which cost more than the lookup itself for a batch's ~15,000 DOIs.
+            # text, not varchar(n): an explicit cast to varchar(n) truncates silently.
+            textual = model_field.get_internal_type() in {"CharField", "TextField"}
+            cast = "text" if textual else model_field.db_type(connection)
             cursor.execute(
-                f'SELECT {selected} FROM "{table(model)}" WHERE "{where}" = ANY(%s)',
-                [list(values)],
+                f'SELECT {selected} FROM "{table(model)}" WHERE "{where}" = ANY(ARRAY('
+                f"SELECT value::{cast} FROM json_array_elements_text(%s::json) AS value))",
+                [orjson.dumps(list(values)).decode()],
             )
             return cursor.fetchall()
         for chunk in chunked(values):

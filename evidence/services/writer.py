@@ -50,6 +50,7 @@ from evidence.services.bulk import (
     allocate_ids,
     chunked,
     column_names,
+    insert_missing,
     insert_rows,
     select_in,
     update_rows,
@@ -450,20 +451,12 @@ class BatchWriter:
         missing = [key for key in wanted if key not in cache]
         if not missing:
             return
-        for chunk in chunked(missing):
-            cache.update(
-                model.objects.filter(**{f"{key_field}__in": chunk}).values_list(key_field, "id")
-            )
-        to_create = [
-            model(**{key_field: key, **wanted[key]}) for key in missing if key not in cache
-        ]
+        cache.update(select_in(model, key_field, missing, (key_field, "id")))
+        to_create = [{key_field: key, **wanted[key]} for key in missing if key not in cache]
         if to_create:
-            model.objects.bulk_create(to_create, ignore_conflicts=True, batch_size=500)
-            still = [obj.__dict__[key_field] for obj in to_create]
-            for chunk in chunked(still):
-                cache.update(
-                    model.objects.filter(**{f"{key_field}__in": chunk}).values_list(key_field, "id")
-                )
+            insert_missing(model, to_create)
+            created = [row[key_field] for row in to_create]
+            cache.update(select_in(model, key_field, created, (key_field, "id")))
 
     def _journal_key(self, record: StudyRecord) -> str | None:
         journal = record.journal
