@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 import orjson
 
@@ -21,7 +22,7 @@ from evidence.importers.records import (
     StudyRecord,
 )
 from evidence.models.appraisal import REPORTED_FIELDS
-from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
+from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR, Author, Journal
 from evidence.models.choices import (
     Certainty,
     ConceptKind,
@@ -236,3 +237,109 @@ def title_key(record: StudyRecord) -> str:
 def abstract_key(text: str) -> str:
     """Whitespace-insensitive key used to attach an evidence summary to its study."""
     return " ".join(text.split()).casefold()
+
+
+@dataclass(slots=True)
+class Derived:
+    """What the writer needs of a record that depends on the record alone.
+
+    Computed where parsing runs (``derive``), so that the writer, whose thread and
+    database connection are the import's bottleneck, only matches, numbers and writes.
+    """
+
+    fingerprint: str
+    title_key: str
+    journal_key: str | None
+    # Study columns that need no database: everything of ``STUDY_FIELDS`` but ids.
+    study: dict[str, object]
+    # (author fields, author key, affiliations as JSON text) of each listed author.
+    authors: list[tuple[dict[str, str], str, str]]
+    # Headings merged by descriptor: name -> [is major, qualifiers].
+    mesh: dict[str, list]
+    mesh_uis: dict[str, str]
+    publication_types: dict[str, str]  # name -> MeSH UI, in order, once each
+
+
+def derive(record: StudyRecord) -> Derived:
+    """Compute ``Derived`` for a validated record (no database access)."""
+    pub_date, precision, year = publication_date(record)
+    keywords = list(dict.fromkeys(record.keywords))
+    abstract_sections = [
+        {"label": s.label, "category": s.category, "text": s.text} for s in record.abstract_sections
+    ]
+    related = [
+        {"relation": r.relation, "ref_source": r.ref_source, "pmid": r.pmid}
+        for r in record.related_articles
+    ]
+    mesh: dict[str, list] = {}
+    mesh_uis: dict[str, str] = {}
+    for heading in record.mesh_headings:
+        name = heading.descriptor[:255]
+        if not name:
+            continue
+        qualifiers = [
+            {"name": q.name, "ui": q.ui, "is_major": q.is_major} for q in heading.qualifiers
+        ]
+        if name in mesh:  # the same descriptor twice: one heading
+            mesh[name][0] |= heading.is_major
+            mesh[name][1] += qualifiers
+        else:
+            mesh[name] = [heading.is_major, qualifiers]
+            mesh_uis[name] = heading.ui[:16]
+    authors = []
+    for author in record.authors:
+        fields = author_fields(author)
+        if fields["last_name"] or fields["collective_name"]:
+            authors.append((fields, Author.make_key(**fields), json_text(author.affiliations)))
+    publication_types: dict[str, str] = {}
+    for ptype in record.publication_types:
+        if ptype.name:
+            publication_types.setdefault(ptype.name[:255], ptype.ui[:16])
+    mesh_names = [h.descriptor for h in record.mesh_headings]
+    study = {
+        "pmid": int(record.pmid) if record.pmid else None,
+        "doi": record.doi or None,
+        "pmcid": record.pmcid or None,
+        "title": record.title,
+        "abstract": record.abstract,
+        "abstract_sections": abstract_sections,
+        "abstract_sections_json": json_text(abstract_sections),
+        "language": fit(record, record.language, 16, "language"),
+        "volume": fit(record, record.volume, 64, "volume"),
+        "issue": fit(record, record.issue, 64, "issue"),
+        "pages": fit(record, record.pages, 64, "pages"),
+        "pub_date": pub_date,
+        "pub_date_precision": precision,
+        "pub_date_text": fit(record, record.pub_date.text, 100, "publication date text"),
+        "pub_year": year,
+        "keywords": keywords,
+        "keywords_json": json_text(keywords),
+        "related_articles": related,
+        "related_articles_json": json_text(related),
+        "is_retracted": is_retracted(record),
+        "citation_count": record.citation_count,
+        "mesh_names": mesh_names,
+        "search_document": search_document(record.title, record.abstract, keywords, mesh_names),
+    }
+    return Derived(
+        fingerprint=fingerprint(record),
+        title_key=title_key(record),
+        journal_key=journal_key(record),
+        study=study,
+        authors=authors,
+        mesh=mesh,
+        mesh_uis=mesh_uis,
+        publication_types=publication_types,
+    )
+
+
+def journal_key(record: StudyRecord) -> str | None:
+    journal = record.journal
+    if journal is None or not (journal.title or journal.iso_abbreviation):
+        return None
+    return Journal.make_key(
+        title=journal.title or journal.iso_abbreviation,
+        issn=journal.issn,
+        eissn=journal.eissn,
+        nlm_id=journal.nlm_id,
+    )[:300]

@@ -272,13 +272,34 @@ class BatchWriter:
         # duplicate within the source ("merged").
         self.touched: set[int] = set()
         self.batches_created = 0
+        # Derived values of the batch being written, by id() of their record.
+        self.derived: dict[int, values.Derived] = {}
         self.next_analyze = ANALYZE_FIRST_AFTER_BATCHES
 
     # ------------------------------------------------------------------ entry points
 
-    def write(self, records: list[StudyRecord]) -> None:
+    def write(
+        self, records: list[StudyRecord], derived: list[values.Derived] | None = None
+    ) -> None:
+        """Write a batch; ``derived`` (one per record) is ``values.derive`` of each, when
+        the parsing side computed it already."""
         if not records:
             return
+        if derived is not None:
+            self.derived.update(zip(map(id, records), derived, strict=True))
+        try:
+            self._write(records)
+        finally:
+            self.derived.clear()
+
+    def _d(self, record: StudyRecord) -> values.Derived:
+        """The record's derived values, computed here when the parser did not."""
+        found = self.derived.get(id(record))
+        if found is None:
+            found = self.derived[id(record)] = values.derive(record)
+        return found
+
+    def _write(self, records: list[StudyRecord]) -> None:
         known = self._lookup(records)
         creates: list[StudyRecord] = []
         updates: list[tuple[StudyRecord, _Known]] = []
@@ -302,7 +323,7 @@ class BatchWriter:
         if creates:
             self._refresh_statistics()
         if deferred:
-            self.write(deferred)
+            self._write(deferred)
 
     def _refresh_statistics(self) -> None:
         """ANALYZE the growing tables after 4, 8, 16... batches of new studies.
@@ -345,8 +366,7 @@ class BatchWriter:
 
     # ------------------------------------------------------------------ matching
 
-    @staticmethod
-    def _keys(record: StudyRecord) -> set[str]:
+    def _keys(self, record: StudyRecord) -> set[str]:
         keys = set()
         if record.pmid:
             keys.add(f"pmid:{record.pmid}")
@@ -355,7 +375,7 @@ class BatchWriter:
         if record.pmcid:
             keys.add(f"pmcid:{record.pmcid}")
         if not keys:
-            title_key = values.title_key(record)
+            title_key = self._d(record).title_key
             if title_key:
                 keys.add(f"title:{title_key}|{record.pub_date.year}")
             else:
@@ -367,7 +387,7 @@ class BatchWriter:
         pmids = sorted({int(r.pmid) for r in records if r.pmid})
         dois = sorted({r.doi for r in records if r.doi})
         pmcids = sorted({r.pmcid for r in records if r.pmcid})
-        title_keys = sorted({values.title_key(r) for r in records if r.title} - {""})
+        title_keys = sorted({self._d(r).title_key for r in records if r.title} - {""})
         columns = ("id", "pmid", "doi", "pmcid", "title_key", "pub_year", "import_fingerprint")
         found: dict[int, _Known] = {}
         for field_name, wanted in (
@@ -435,7 +455,7 @@ class BatchWriter:
         ):
             if key and key in known:
                 return known[key]
-        title_key = values.title_key(record)
+        title_key = self._d(record).title_key
         if title_key:
             study = known.get(f"title:{title_key}|{record.pub_date.year}")
             if study is not None and self._compatible(record, study):
@@ -459,15 +479,7 @@ class BatchWriter:
             cache.update(select_in(model, key_field, created, (key_field, "id")))
 
     def _journal_key(self, record: StudyRecord) -> str | None:
-        journal = record.journal
-        if journal is None or not (journal.title or journal.iso_abbreviation):
-            return None
-        return Journal.make_key(
-            title=journal.title or journal.iso_abbreviation,
-            issn=journal.issn,
-            eissn=journal.eissn,
-            nlm_id=journal.nlm_id,
-        )[:300]
+        return self._d(record).journal_key
 
     def _resolve_journals(self, records: Iterable[StudyRecord]) -> None:
         wanted: dict[str, dict] = {}
@@ -519,20 +531,16 @@ class BatchWriter:
         mesh: dict[str, dict] = {}
         pubtypes: dict[str, dict] = {}
         for record in records:
-            for author in record.authors:
-                fields = values.author_fields(author)
-                if fields["last_name"] or fields["collective_name"]:
-                    key = Author.make_key(**fields)
-                    if key not in self.author_ids:
-                        authors.setdefault(key, fields)
-            for heading in record.mesh_headings:
-                name = heading.descriptor[:255]
-                if name and name not in self.mesh_ids:
-                    mesh.setdefault(name, {"ui": heading.ui[:16]})
-            for ptype in record.publication_types:
-                name = ptype.name[:255]
-                if name and name not in self.pubtype_ids:
-                    pubtypes.setdefault(name, {"ui": ptype.ui[:16]})
+            derived = self._d(record)
+            for fields, key, _ in derived.authors:
+                if key not in self.author_ids:
+                    authors.setdefault(key, fields)
+            for name, ui in derived.mesh_uis.items():
+                if name not in self.mesh_ids:
+                    mesh.setdefault(name, {"ui": ui})
+            for name, ui in derived.publication_types.items():
+                if name not in self.pubtype_ids:
+                    pubtypes.setdefault(name, {"ui": ui})
         self._resolve(Author, self.author_ids, authors, "key")
         self._resolve(MeshDescriptor, self.mesh_ids, mesh, "name")
         self._resolve(PublicationType, self.pubtype_ids, pubtypes, "name")
@@ -554,82 +562,40 @@ class BatchWriter:
     # ------------------------------------------------------------------ row builders
 
     def _study_values(self, record: StudyRecord) -> dict[str, object]:
-        pub_date, precision, year = values.publication_date(record)
-        journal_key = self._journal_key(record)
-        mesh_names = [h.descriptor for h in record.mesh_headings]
+        derived = self._d(record)
+        journal_key = derived.journal_key
         return {
-            "pmid": _pmid(record.pmid),
-            "doi": record.doi or None,
-            "pmcid": record.pmcid or None,
-            "title": record.title,
-            "abstract": record.abstract,
-            "abstract_sections": [
-                {"label": s.label, "category": s.category, "text": s.text}
-                for s in record.abstract_sections
-            ],
-            "language": values.fit(record, record.language, 16, "language"),
+            **derived.study,
             "journal_id": self.journal_ids.get(journal_key) if journal_key else None,
-            "volume": values.fit(record, record.volume, 64, "volume"),
-            "issue": values.fit(record, record.issue, 64, "issue"),
-            "pages": values.fit(record, record.pages, 64, "pages"),
-            "pub_date": pub_date,
-            "pub_date_precision": precision,
-            "pub_date_text": values.fit(record, record.pub_date.text, 100, "publication date text"),
-            "pub_year": year,
-            "keywords": list(dict.fromkeys(record.keywords)),
-            "related_articles": [
-                {"relation": r.relation, "ref_source": r.ref_source, "pmid": r.pmid}
-                for r in record.related_articles
-            ],
-            "is_retracted": values.is_retracted(record),
-            "citation_count": record.citation_count,
-            "_mesh_names": mesh_names,
+            "_mesh_names": derived.study["mesh_names"],
         }
 
     def _authorship_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
-        rows = []
-        position = 0
-        for author in record.authors:
-            fields = values.author_fields(author)
-            if not (fields["last_name"] or fields["collective_name"]):
-                continue
-            position += 1
-            rows.append(
-                (
-                    study_id,
-                    self.author_ids[Author.make_key(**fields)],
-                    position,
-                    fields["last_name"],
-                    fields["fore_name"],
-                    fields["initials"],
-                    fields["collective_name"],
-                    fields["orcid"],
-                    values.json_text(author.affiliations),
-                )
+        return [
+            (
+                study_id,
+                self.author_ids[key],
+                position,
+                fields["last_name"],
+                fields["fore_name"],
+                fields["initials"],
+                fields["collective_name"],
+                fields["orcid"],
+                affiliations,
             )
-        return rows
+            for position, (fields, key, affiliations) in enumerate(self._d(record).authors, 1)
+        ]
 
     def _mesh_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
-        merged: dict[int, list] = {}
-        for heading in record.mesh_headings:
-            name = heading.descriptor[:255]
-            if not name:
-                continue
-            qualifiers = [
-                {"name": q.name, "ui": q.ui, "is_major": q.is_major} for q in heading.qualifiers
-            ]
+        rows: dict[int, tuple] = {}
+        for name, (major, qualifiers) in self._d(record).mesh.items():
             descriptor_id = self.mesh_ids[name]
-            if descriptor_id in merged:  # the same descriptor twice: one heading
-                merged[descriptor_id][0] |= heading.is_major
-                merged[descriptor_id][1] += qualifiers
-            else:
-                merged[descriptor_id] = [heading.is_major, qualifiers]
-        return [(study_id, d, major, values.json_text(q)) for d, (major, q) in merged.items()]
+            if descriptor_id not in rows:  # names cut to the same 255 characters
+                rows[descriptor_id] = (study_id, descriptor_id, major, values.json_text(qualifiers))
+        return list(rows.values())
 
     def _pubtype_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
-        ids = dict.fromkeys(
-            self.pubtype_ids[t.name[:255]] for t in record.publication_types if t.name
-        )
+        ids = dict.fromkeys(self.pubtype_ids[name] for name in self._d(record).publication_types)
         return [(study_id, pid) for pid in ids]
 
     def _appraisal_row(self, study_id: int, appraisal: AppraisalRecord | None) -> tuple:
@@ -713,7 +679,6 @@ class BatchWriter:
         curated: list[tuple[int, StudyRecord]] = []
         for study_id, record in zip(ids, records, strict=True):
             data = self._study_values(record)
-            mesh_names = data.pop("_mesh_names")
             if not record.title and not (record.pmid or record.doi or record.pmcid):
                 self.report.add(
                     "warning",
@@ -727,9 +692,9 @@ class BatchWriter:
                     data["doi"],
                     data["pmcid"],
                     record.title,
-                    values.title_key(record),
+                    self._d(record).title_key,
                     record.abstract,
-                    values.json_text(data["abstract_sections"]),
+                    data["abstract_sections_json"],
                     data["language"],
                     data["journal_id"],
                     data["volume"],
@@ -739,18 +704,16 @@ class BatchWriter:
                     data["pub_date_precision"],
                     data["pub_date_text"],
                     data["pub_year"],
-                    values.json_text(data["keywords"]),
-                    values.json_text(data["related_articles"]),
+                    data["keywords_json"],
+                    data["related_articles_json"],
                     data["is_retracted"],
                     data["citation_count"],
                     record.review_status or ReviewStatus.DRAFT,
                     self.source_name,
                     now,
                     self.run.pk,
-                    values.fingerprint(record),
-                    values.search_document(
-                        record.title, record.abstract, data["keywords"], mesh_names
-                    ),
+                    self._d(record).fingerprint,
+                    data["search_document"],
                     now,
                     now,
                 )
@@ -796,7 +759,7 @@ class BatchWriter:
                     record.location,
                     f"same study as an earlier record of this file (id {known.id})",
                 )
-            if values.fingerprint(record) == known.fingerprint:
+            if self._d(record).fingerprint == known.fingerprint:
                 if not merged:
                     self.report.unchanged += 1
                 continue
@@ -912,7 +875,7 @@ class BatchWriter:
             if getattr(study, name) != new:
                 changes[name] = new
         if "title" in changes:
-            changes["title_key"] = values.title_key(record)
+            changes["title_key"] = self._d(record).title_key
         # Identifiers newly learnt must not belong to another study.
         for name in ("pmid", "doi", "pmcid"):
             if name in changes and Study.objects.filter(**{name: changes[name]}).exists():
@@ -963,7 +926,7 @@ class BatchWriter:
         children.append((study.id, record, missing))
 
         changed = bool(changes) or relations_changed or curated_changed
-        update = {"import_fingerprint": values.fingerprint(record)}
+        update = {"import_fingerprint": self._d(record).fingerprint}
         if changed:
             merged_title = changes.get("title", study.title)
             merged_abstract = changes.get("abstract", study.abstract)
