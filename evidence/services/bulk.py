@@ -123,9 +123,9 @@ def select_in(
 ) -> list[tuple]:
     """Rows of ``model`` whose ``field`` is one of ``values``, as tuples of ``columns``.
 
-    PostgreSQL gets one array parameter (``= ANY(%s)``): a batch looks up tens of
+    PostgreSQL gets the values as one array (``= ANY(...)``): a batch looks up tens of
     thousands of reference identifiers, and an IN list of that size costs more to
-    render client-side than to run. SQLite gets IN lists under its parameter cap.
+    render than to run. SQLite gets IN lists under its parameter cap.
     """
     if not values:
         return []
