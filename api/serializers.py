@@ -8,6 +8,8 @@ after DRF's field checks; Django's errors come back keyed by field.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Collection, Mapping
+from operator import itemgetter
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -345,9 +347,7 @@ class ConceptsField(serializers.Field):
     }
 
     def get_attribute(self, instance):
-        # A study detail brings the concepts as rows (selectors.attach_study_parts).
-        rows = getattr(instance, "concept_rows", None)
-        return rows if rows is not None else instance.concepts.all()
+        return instance.concepts.all()
 
     def to_representation(self, concepts):
         return represent_many(ConceptBriefSerializer, concepts)
@@ -536,6 +536,9 @@ class RelatedArticleSerializer(serializers.Serializer):
     pmid = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+# The schema's study detail. The API builds details with ``study_detail_item`` from
+# plain rows; this serializer renders a Study instance (annotated with references_count
+# and cited_by_count) the same way, and the tests hold the two to the same output.
 class StudyDetailSerializer(serializers.ModelSerializer):
     """The whole study; parts can be left out with ``fields=`` (and then cost nothing)."""
 
@@ -544,22 +547,17 @@ class StudyDetailSerializer(serializers.ModelSerializer):
     certainty = serializers.SerializerMethodField(help_text="GRADE certainty (appraisal).")
     abstract_sections = AbstractSectionSerializer(many=True)
     journal_info = JournalSerializer(source="journal", read_only=True, allow_null=True)
-    # The lists come as rows of dicts from selectors.attach_study_parts.
-    authors = AuthorOnStudySerializer(source="authors_rows", many=True, read_only=True)
-    publication_types = serializers.ListField(
-        source="publication_types_rows", child=serializers.CharField(), read_only=True
-    )
-    mesh_terms = MeshTermSerializer(source="mesh_terms_rows", many=True, read_only=True)
+    authors = AuthorOnStudySerializer(source="authorships", many=True, read_only=True)
+    publication_types = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    mesh_terms = MeshTermSerializer(source="mesh_headings", many=True, read_only=True)
     keywords = serializers.ListField(child=serializers.CharField())
     related_articles = RelatedArticleSerializer(many=True)
     appraisal = serializers.SerializerMethodField(
         help_text="Null until the study is appraised (every field then counts as not_curated)."
     )
-    effect_sizes = NestedEffectSizeSerializer(source="effect_sizes_rows", many=True, read_only=True)
-    limitations = NestedLimitationSerializer(source="limitations_rows", many=True, read_only=True)
-    research_gaps = NestedResearchGapSerializer(
-        source="research_gaps_rows", many=True, read_only=True
-    )
+    effect_sizes = NestedEffectSizeSerializer(many=True, read_only=True)
+    limitations = NestedLimitationSerializer(many=True, read_only=True)
+    research_gaps = NestedResearchGapSerializer(many=True, read_only=True)
     references_count = serializers.IntegerField(
         read_only=True, help_text="Entries in this study's reference list."
     )
@@ -625,6 +623,144 @@ class StudyDetailSerializer(serializers.ModelSerializer):
     def get_appraisal(self, study: Study) -> dict | None:
         appraisal = appraisal_of(study)
         return represent(AppraisalSerializer, appraisal) if appraisal else None
+
+
+# --- the study detail from plain rows -----------------------------------------------------
+
+_DATETIME = serializers.DateTimeField()
+_DATE = serializers.DateField()
+
+
+def _moment(value) -> str | None:
+    return _DATETIME.to_representation(value) if value else None
+
+
+def _text_or_none(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def _objects(items, names: tuple[str, ...]) -> list[dict] | None:
+    """A JSON list of objects as a nested serializer with these CharFields (default "")
+    renders it: missing keys are "", other values strings, unknown keys dropped."""
+    if items is None:
+        return None
+    return [
+        {
+            name: _text_or_none(item.get(name, "")) if isinstance(item, Mapping) else ""
+            for name in names
+        }
+        for item in items
+    ]
+
+
+def _appraisal_item(row: dict) -> dict | None:
+    if row["appraisal__study"] is None:
+        return None
+    item: dict[str, Any] = {"design": row["appraisal__design"] or None}
+    for name in REPORTED_FIELDS:
+        value = row[f"appraisal__{name}"]
+        item[name] = {
+            "state": row[f"appraisal__{name}_state"],
+            "value": None if value in ("", None) else value,
+        }
+    item.update(
+        main_result=row["appraisal__main_result"],
+        practice_relevance=row["appraisal__practice_relevance"],
+        risk_of_bias=row["appraisal__risk_of_bias"] or None,
+        risk_of_bias_tool=row["appraisal__risk_of_bias_tool"] or None,
+        certainty=row["appraisal__certainty"] or None,
+        notes=row["appraisal__notes"],
+        concepts=[
+            {"id": c["concept_id"], "name": c["concept__name"], "kind": c["concept__kind"]}
+            for c in row["appraisal_concepts"]
+        ],
+        updated_at=_moment(row["appraisal__updated_at"]),
+    )
+    return item
+
+
+def _journal_item(row: dict) -> dict | None:
+    if row["journal_id"] is None:
+        return None
+    return {
+        "id": row["journal_id"],
+        "title": row["journal__title"],
+        "iso_abbreviation": row["journal__iso_abbreviation"],
+        "issn": row["journal__issn"],
+        "eissn": row["journal__eissn"],
+        "nlm_id": row["journal__nlm_id"],
+        "publisher": row["journal__publisher"],
+    }
+
+
+# Each field of the detail, in StudyDetailSerializer's order, from a row of
+# selectors.study_detail_values with its parts attached (selectors.attach_study_parts).
+# The part rows already have the serializers' keys in their order.
+_STUDY_DETAIL_FIELDS: dict[str, Callable[[dict], Any]] = {
+    "id": itemgetter("id"),
+    "pmid": itemgetter("pmid"),
+    "doi": itemgetter("doi"),
+    "pmcid": itemgetter("pmcid"),
+    "title": itemgetter("title"),
+    "pub_year": itemgetter("pub_year"),
+    "journal": lambda row: row["journal__title"] if row["journal_id"] is not None else None,
+    "design": lambda row: row["appraisal__design"] or None,
+    "review_status": itemgetter("review_status"),
+    "certainty": lambda row: row["appraisal__certainty"] or None,
+    "abstract": itemgetter("abstract"),
+    "abstract_sections": lambda row: _objects(
+        row["abstract_sections"], ("label", "category", "text")
+    ),
+    "language": itemgetter("language"),
+    "journal_info": _journal_item,
+    "volume": itemgetter("volume"),
+    "issue": itemgetter("issue"),
+    "pages": itemgetter("pages"),
+    "pub_date": lambda row: _DATE.to_representation(row["pub_date"]) if row["pub_date"] else None,
+    "pub_date_precision": itemgetter("pub_date_precision"),
+    "pub_date_text": itemgetter("pub_date_text"),
+    "authors": itemgetter("authors"),
+    "publication_types": itemgetter("publication_types"),
+    "mesh_terms": lambda row: [
+        {
+            "descriptor": m["descriptor_name"],
+            "ui": m["descriptor_ui"],
+            "is_major": m["is_major"],
+            "qualifiers": m["qualifiers"],
+        }
+        for m in row["mesh_terms"]
+    ],
+    "keywords": lambda row: (
+        None if row["keywords"] is None else [_text_or_none(k) for k in row["keywords"]]
+    ),
+    "related_articles": lambda row: _objects(
+        row["related_articles"], ("relation", "ref_source", "pmid")
+    ),
+    "is_retracted": itemgetter("is_retracted"),
+    "citation_count": itemgetter("citation_count"),
+    "imported_from": itemgetter("imported_from"),
+    "imported_at": lambda row: _moment(row["imported_at"]),
+    "created_at": lambda row: _moment(row["created_at"]),
+    "updated_at": lambda row: _moment(row["updated_at"]),
+    "appraisal": _appraisal_item,
+    "effect_sizes": lambda row: [
+        {**effect, "certainty": effect["certainty"] or None} for effect in row["effect_sizes"]
+    ],
+    "limitations": itemgetter("limitations"),
+    "research_gaps": itemgetter("research_gaps"),
+    "references_count": itemgetter("references_count"),
+    "cited_by_count": itemgetter("cited_by_count"),
+}
+
+
+def study_detail_item(row: dict, only: Collection[str] | None = None) -> dict:
+    """The study detail from plain rows: what StudyDetailSerializer gives for the same
+    study, without building a model instance or running a field object per value (the
+    serializer was most of a detail's Python time). ``only`` names the top-level
+    fields to build; the row needs only what those read."""
+    if only is None:
+        return {name: build(row) for name, build in _STUDY_DETAIL_FIELDS.items()}
+    return {name: build(row) for name, build in _STUDY_DETAIL_FIELDS.items() if name in only}
 
 
 class PublicationTypesField(serializers.ListField):

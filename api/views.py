@@ -9,6 +9,7 @@ responses carry an ``ETag`` and writes honour ``If-Match`` (412 when stale), and
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import Any
 
@@ -48,7 +49,7 @@ from api.pagination import EvidencePagination
 from api.parsers import RawUploadParser
 from api.permissions import ModelPermissionToRead
 from api.renderers import ORJSONRenderer
-from api.sparse import FIELDS_PARAM, parse_fields, prune, serializer_tree
+from api.sparse import FIELDS_PARAM, Tree, parse_fields, prune, serializer_tree
 from evidence import selectors
 from evidence.models import (
     Appraisal,
@@ -69,6 +70,12 @@ from evidence.services import study_import
 GROUP_BY_PARAM = "group_by"
 FORMAT_PARAM = "format"
 MAX_GROUP_BY = 2
+
+
+@functools.cache
+def field_tree_of(serializer_class: type[serializers.BaseSerializer]) -> Tree:
+    """The fields ``fields=`` may name, built once per serializer class."""
+    return serializer_tree(serializer_class())
 
 
 def etag_for(data: Any) -> str:
@@ -159,8 +166,8 @@ class EvidenceViewSet(viewsets.GenericViewSet):
     def read_representation(self, instance) -> dict:
         return s.represent(self.serializer_class, instance)
 
-    def field_tree(self):
-        return serializer_tree(self.serializer_class())
+    def field_tree(self) -> Tree:
+        return field_tree_of(self.serializer_class)
 
     def requested_fields(self):
         raw = self.request.query_params.get(FIELDS_PARAM)
@@ -212,9 +219,13 @@ class EvidenceViewSet(viewsets.GenericViewSet):
 
     def retrieve(self, request, *args, **kwargs):
         tree = self.requested_fields()
-        data = self.read_representation(self.get_object())
+        return self.detail_response(self.read_representation(self.get_object()), tree)
+
+    def detail_response(self, data: dict, tree: Tree | None) -> Response:
+        """``data`` trimmed to ``tree``, with the ETag of all of it (304 when the client
+        already holds that version)."""
         etag = etag_for(data)
-        if_none_match = request.headers.get("If-None-Match")
+        if_none_match = self.request.headers.get("If-None-Match")
         if if_none_match and _etag_matches(if_none_match, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         return Response(prune(data, tree), headers={"ETag": etag})
@@ -434,37 +445,45 @@ class StudyViewSet(ReadWriteViewSet):
         return Appraisal if self.action == "appraisal" else Study
 
     def get_queryset(self):
-        if self.action in {"retrieve", "update", "partial_update", "destroy"}:
-            return selectors.study_detail_queryset()
         return selectors.study_queryset()
 
-    def _find(self, queryset) -> Study:
+    def _reference(self) -> selectors.StudyReference:
         """The study the URL names: an id, pmid:<n> or pmcid:<id>."""
         try:
-            reference = selectors.parse_study_reference(self.kwargs["pk"])
+            return selectors.parse_study_reference(self.kwargs["pk"])
         except selectors.InvalidReference as exc:
             raise ValidationError({"id": [str(exc)]}) from None
-        instance = queryset.filter(reference.study_q()).first()
+
+    def _not_found(self) -> NotFound:
+        return NotFound(f"No study {self.kwargs['pk']}.")
+
+    def _find(self, queryset) -> Study:
+        instance = queryset.filter(self._reference().study_q()).first()
         if instance is None:
-            raise NotFound(f"No study {self.kwargs['pk']}.")
+            raise self._not_found()
         return instance
 
     def get_object(self):
         instance = self._find(self.get_queryset())
-        if self.action in {"retrieve", "update", "partial_update", "destroy"}:
-            selectors.attach_study_parts([instance])
         self.check_object_permissions(self.request, instance)
         return instance
 
-    def refetch(self, instance):
-        return selectors.attach_study_parts(
-            [selectors.study_detail_queryset().get(pk=instance.pk)]
-        )[0]
+    def read_representation(self, instance) -> dict:
+        return self._detail(selectors.StudyReference("id", instance.pk))
 
-    def field_tree(self):
-        tree = serializer_tree(s.StudyDetailSerializer())
-        tree["appraisal"] = serializer_tree(s.AppraisalSerializer())
-        return tree
+    def _detail(self, reference: selectors.StudyReference) -> dict:
+        # Reads share one representation, so the ETag of a GET is the one If-Match
+        # compares with on a write.
+        row = selectors.study_detail(reference)
+        if row is None:
+            raise self._not_found()
+        return s.study_detail_item(row)
+
+    def refetch(self, instance):
+        return instance  # read_representation reads the study afresh
+
+    def field_tree(self) -> Tree:
+        return study_field_tree()
 
     def search_text(self) -> str:
         return self.request.query_params.get("q", "").strip()
@@ -502,15 +521,14 @@ class StudyViewSet(ReadWriteViewSet):
             )
             data = [summary_item(row) for row in page.rows]
         else:
-            shaped = selectors.study_detail_queryset(set(tree), queryset=queryset)
             page = self.paginator.paginate(
-                shaped,
+                selectors.study_detail_values(queryset, extra=ordering.paths),
                 request,
                 ordering=ordering,
                 count_queryset=queryset,
-                fetch=lambda rows: selectors.attach_study_parts(list(rows), set(tree)),
+                fetch=lambda rows: selectors.attach_study_parts(list(rows), tree),
             )
-            data = s.represent_many(s.StudyDetailSerializer, page.rows, only=set(tree))
+            data = [s.study_detail_item(row, only=tree) for row in page.rows]
         return self.paginator.get_paginated_response(prune(data, tree))
 
     def studies_in_order(self, ids: list[int], tree) -> list[dict]:
@@ -521,27 +539,22 @@ class StudyViewSet(ReadWriteViewSet):
                 for row in selectors.study_summaries(selectors.study_queryset().filter(pk__in=ids))
             }
         else:
-            studies = selectors.study_detail_queryset(
-                set(tree), queryset=selectors.study_queryset().filter(pk__in=ids)
-            )
-            shaped = selectors.attach_study_parts(list(studies), set(tree))
-            found = dict(
-                zip(
-                    (study.pk for study in shaped),
-                    s.represent_many(s.StudyDetailSerializer, shaped, only=set(tree)),
-                    strict=True,
-                )
-            )
+            rows = selectors.study_detail_values(selectors.study_queryset().filter(pk__in=ids))
+            found = {
+                row["id"]: s.study_detail_item(row, only=tree)
+                for row in selectors.attach_study_parts(list(rows), tree)
+            }
         return [found[pk] for pk in ids if pk in found]
 
     def retrieve(self, request, *args, **kwargs):
         export = exports.requested(request, self.export_formats())
         if export:
-            study = self.get_object()
+            study = self._plain_study()
             return exports.response(
                 export, Study.objects.filter(pk=study.pk), filename=f"evidb-study-{study.pk}"
             )
-        return super().retrieve(request, *args, **kwargs)
+        tree = self.requested_fields()
+        return self.detail_response(self._detail(self._reference()), tree)
 
     # --- the citation graph ------------------------------------------------------------
 
@@ -643,6 +656,13 @@ class StudyViewSet(ReadWriteViewSet):
         )
 
 
+@functools.cache
+def study_field_tree() -> Tree:
+    tree = dict(serializer_tree(s.StudyDetailSerializer()))
+    tree["appraisal"] = serializer_tree(s.AppraisalSerializer())
+    return tree
+
+
 STUDY_LIST_DESCRIPTION = (
     "Filtered, searchable list of studies (lean items; `fields=` can ask for any part "
     "of the detail). Pagination: cursor by default (`next` links, no count), or "
@@ -716,8 +736,8 @@ class _ListSerializerMixin:
             return self.list_serializer_class
         return super().get_serializer_class()
 
-    def field_tree(self):
-        return serializer_tree(self.list_serializer_class())
+    def field_tree(self) -> Tree:
+        return field_tree_of(self.list_serializer_class)
 
     def read_representation(self, instance) -> dict:
         return s.represent(self.list_serializer_class, instance)

@@ -8,7 +8,6 @@ matched twice is still listed once and no ``DISTINCT`` is needed.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -38,6 +37,7 @@ from evidence.models import (
     StudyMeshHeading,
     Work,
 )
+from evidence.models.appraisal import REPORTED_FIELDS
 
 # Largest value a BigAutoField primary key can hold.
 MAX_ID = 2**63 - 1
@@ -224,33 +224,71 @@ _PART_QUERIES: dict[str, Callable[[list[int]], QuerySet]] = {
         .annotate(n=Count("citing_id"))
     ),
 }
-# Columns holding JSON, which a plain cursor returns as text.
-_JSON_COLUMNS = {"affiliations", "qualifiers"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A values() query compiled once: its SQL (with stand-in parameters), the names of
+    its columns, and the converters Django would apply to them."""
+
+    sql: str
+    names: tuple[str, ...]
+    # (column index, converters, expression): JSON arrives as text, and on SQLite dates,
+    # times and booleans too. The converters are the ones values() would run.
+    converters: tuple[tuple[int, tuple[Callable, ...], Expression], ...]
+
+    def dicts(self, fetched: Iterable[Sequence]) -> list[dict]:
+        rows = []
+        for values in fetched:
+            if self.converters:
+                values = list(values)
+                for index, converters, expression in self.converters:
+                    value = values[index]
+                    for converter in converters:
+                        value = converter(value, expression, connection)
+                    values[index] = value
+            rows.append(dict(zip(self.names, values, strict=True)))
+        return rows
+
+
+def _compile(queryset: QuerySet, stand_ins: list) -> _Compiled:
+    """Compile ``queryset`` (a values() query) whose only parameters are ``stand_ins``.
+
+    Building and compiling a queryset costs Django about 0.7 ms for a small query and
+    3 ms for the study row with its two joins, where running such an indexed query costs
+    about 0.1 ms: for a study detail, compiling was most of the response time. The SQL
+    differs only by its parameters, so it is compiled once and run with the real ones.
+    """
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    if list(params) != stand_ins:
+        raise RuntimeError(f"the query has parameters of its own: {params!r}")
+    query = queryset.query
+    # As ValuesIterable names them.
+    names = tuple(
+        query.selected or (*query.extra_select, *query.values_select, *query.annotation_select)
+    )
+    # What SQLCompiler.get_converters finds, kept with the SQL: they depend on the
+    # columns' fields and the database vendor (the key of every cache of _Compiled).
+    converters = []
+    for index, (column, _, _) in enumerate(compiler.select[: compiler.col_count]):
+        found = (*connection.ops.get_db_converters(column), *column.get_db_converters(connection))
+        if found:
+            converters.append((index, found, column))
+    return _Compiled(sql, names, tuple(converters))
 
 
 @functools.lru_cache(maxsize=512)
-def _compiled_part(part: str, count: int, vendor: str) -> tuple[str, tuple[str, ...]]:
-    """The SQL of a part's query for ``count`` studies, compiled once.
-
-    Building and compiling a queryset costs Django about 0.7 ms, running these small
-    indexed queries about 0.1 ms: for a study detail, compiling its list parts was the
-    larger half of the response time. The SQL differs only by its number of ids, so it
-    is compiled once per count, with stand-in ids that are checked to be its only
-    parameters.
-    """
+def _compiled_part(part: str, count: int, vendor: str) -> _Compiled:
+    """A part's query for ``count`` studies (its SQL differs only by the number of ids)."""
     stand_ins = list(range(-count, 0))
-    queryset = _PART_QUERIES[part](stand_ins)
-    sql, params = queryset.query.sql_with_params()
-    if list(params) != stand_ins:
-        raise RuntimeError(f"the {part} query has parameters of its own: {params!r}")
-    names = (*queryset.query.values_select, *queryset.query.annotation_select)
-    return sql, names
+    return _compile(_PART_QUERIES[part](stand_ins), stand_ins)
 
 
 def parts_in_one_round_trip() -> bool:
-    """Whether the parts' queries go to the database together: with psycopg's
-    client-side binding (Django's default) several statements run in one execute,
-    which saves a round trip per part; SQLite runs one statement per execute."""
+    """Whether several statements go to the database in one execute: with psycopg's
+    client-side binding (Django's default) they do, which saves a round trip per part;
+    SQLite runs one statement per execute."""
     if connection.vendor != "postgresql":
         return False
     import psycopg
@@ -259,92 +297,168 @@ def parts_in_one_round_trip() -> bool:
         return isinstance(cursor.cursor, psycopg.ClientCursor)
 
 
-def _fetch_parts(parts: list[str], ids: list[int]) -> dict[str, list[tuple]]:
-    compiled = [_compiled_part(part, len(ids), connection.vendor) for part in parts]
-    results: dict[str, list[tuple]] = {}
+def _run(statements: list[tuple[_Compiled, list]]) -> list[list[dict]]:
+    """The rows of each compiled statement run with its parameters, all in one round
+    trip where the database allows it."""
+    results: list[list[dict]] = []
     with connection.cursor() as cursor:
-        if len(parts) > 1 and parts_in_one_round_trip():
-            cursor.execute(";\n".join(sql for sql, _ in compiled), ids * len(parts))
-            for index, part in enumerate(parts):
+        if len(statements) > 1 and parts_in_one_round_trip():
+            cursor.execute(
+                ";\n".join(compiled.sql for compiled, _ in statements),
+                [param for _, params in statements for param in params],
+            )
+            for index, (compiled, _) in enumerate(statements):
                 if index:
                     cursor.nextset()
-                results[part] = cursor.fetchall()
+                results.append(compiled.dicts(cursor.fetchall()))
         else:
-            for part, (sql, _) in zip(parts, compiled, strict=True):
-                cursor.execute(sql, ids)
-                results[part] = cursor.fetchall()
+            for compiled, params in statements:
+                cursor.execute(compiled.sql, params)
+                results.append(compiled.dicts(cursor.fetchall()))
     return results
 
 
-def _part_rows(part: str, ids: list[int], fetched: list[tuple]) -> dict[int, list[dict]]:
-    _, names = _compiled_part(part, len(ids), connection.vendor)
-    grouped: dict[int, list[dict]] = defaultdict(list)
-    for values in fetched:
-        row = dict(zip(names[1:], values[1:], strict=True))
-        for name in _JSON_COLUMNS.intersection(row):
-            if isinstance(row[name], str):
-                row[name] = json.loads(row[name])
-        grouped[values[0]].append(row)
-    return grouped
+# The detail's own columns: the study's (not its search document or matching keys), its
+# journal's and its appraisal's, from two left joins. ``appraisal__study`` is null when
+# the study has no appraisal.
+STUDY_DETAIL_COLUMNS = (
+    "id",
+    "pmid",
+    "doi",
+    "pmcid",
+    "title",
+    "abstract",
+    "abstract_sections",
+    "language",
+    "volume",
+    "issue",
+    "pages",
+    "pub_date",
+    "pub_date_precision",
+    "pub_date_text",
+    "pub_year",
+    "keywords",
+    "related_articles",
+    "is_retracted",
+    "citation_count",
+    "review_status",
+    "imported_from",
+    "imported_at",
+    "created_at",
+    "updated_at",
+    "journal_id",
+    *(
+        f"journal__{name}"
+        for name in ("title", "iso_abbreviation", "issn", "eissn", "nlm_id", "publisher")
+    ),
+    "appraisal__study",
+    "appraisal__design",
+    *(f"appraisal__{name}" for field in REPORTED_FIELDS for name in (f"{field}_state", field)),
+    *(
+        f"appraisal__{name}"
+        for name in (
+            "main_result",
+            "practice_relevance",
+            "risk_of_bias",
+            "risk_of_bias_tool",
+            "certainty",
+            "notes",
+            "updated_at",
+        )
+    ),
+)
 
 
-def study_detail_queryset(
-    parts: Iterable[str] = STUDY_DETAIL_PARTS, queryset: QuerySet[Study] | None = None
-) -> QuerySet[Study]:
-    """``queryset`` (default: all studies) with the journal and appraisal joined;
-    ``attach_study_parts`` adds the rest."""
-    queryset = Study.objects.all() if queryset is None else queryset
-    return queryset.select_related("journal", "appraisal").defer("search_document", "title_key")
+def study_detail_values(queryset: QuerySet[Study], extra: Iterable[str] = ()) -> QuerySet:
+    """``queryset`` as dicts of the detail's own columns (``STUDY_DETAIL_COLUMNS``) and
+    ``extra`` ones (such as those a cursor needs); ``attach_study_parts`` adds the rest."""
+    names = [*STUDY_DETAIL_COLUMNS, *(n for n in extra if n not in STUDY_DETAIL_COLUMNS)]
+    return queryset.values(*names)
+
+
+# Stand-in values to compile the one-study query with (positive: Django refuses to
+# compile a lookup of a positive integer field with a negative value).
+_LOOKUP_STAND_INS: dict[str, int | str] = {
+    "id": 2**31 - 1,
+    "pmid": 2**31 - 1,
+    "pmcid": "PMC0",
+    "doi": "10.0/stand-in",
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled_study_row(kind: str, vendor: str) -> _Compiled:
+    stand_in = _LOOKUP_STAND_INS[kind]
+    queryset = Study.objects.filter(StudyReference(kind, stand_in).study_q()).order_by()
+    return _compile(study_detail_values(queryset), [stand_in])
+
+
+def study_detail(reference: StudyReference) -> dict | None:
+    """The study ``reference`` names as one row of ``study_detail_values`` with every
+    part attached, or None when there is no such study.
+
+    By id on PostgreSQL this is one round trip for the row and the nine parts together;
+    by another identifier the row comes first (the parts need its id). Nothing is
+    compiled per request (see ``_compile``).
+    """
+    row_query = _compiled_study_row(reference.kind, connection.vendor)
+    if reference.kind == "id":
+        ids = [reference.value]
+        found, *fetched = _run(
+            [
+                (row_query, ids),
+                *((_compiled_part(p, 1, connection.vendor), ids) for p in _PART_QUERIES),
+            ]
+        )
+        if not found:
+            return None
+        _attach(found, dict(zip(_PART_QUERIES, fetched, strict=True)))
+        return found[0]
+    (found,) = _run([(row_query, [reference.value])])
+    if not found:
+        return None
+    return attach_study_parts(found)[0]
 
 
 def attach_study_parts(
-    studies: Sequence[Study], parts: Iterable[str] = STUDY_DETAIL_PARTS
-) -> Sequence[Study]:
-    """Give each study what its detail shows of ``parts``, as plain values: lists of
-    dicts in ``<part>_rows`` (the appraisal's concepts in ``appraisal.concept_rows``)
-    and the two citation counts. One query per part whatever the number of studies,
-    all in one round trip on PostgreSQL.
+    rows: Sequence[dict], parts: Iterable[str] = STUDY_DETAIL_PARTS
+) -> Sequence[dict]:
+    """Add to each row of ``study_detail_values`` what its detail shows of ``parts``:
+    lists of dicts under the part's name (the appraisal's concepts under
+    ``appraisal_concepts``, publication types as names) and the two citation counts as
+    integers. One query per part whatever the number of studies, all in one round trip
+    on PostgreSQL.
 
     This does what prefetch_related would, without model instances, prefetch
-    bookkeeping or query compilation per request (see ``_compiled_part``).
+    bookkeeping or query compilation per request.
     """
     parts = set(parts)
-    ids = [study.pk for study in studies]
+    ids = [row["id"] for row in rows]
     if not ids:
-        return studies
+        return rows
     wanted = [part for part in _PART_QUERIES if part in parts]
-    fetched = _fetch_parts(wanted, ids)
-    found = {part: _part_rows(part, ids, fetched[part]) for part in wanted}
-    for study in studies:
-        for part, by_study in found.items():
-            rows = by_study.get(study.pk, [])
+    fetched = _run([(_compiled_part(part, len(ids), connection.vendor), ids) for part in wanted])
+    _attach(rows, dict(zip(wanted, fetched, strict=True)))
+    return rows
+
+
+def _attach(rows: Sequence[dict], fetched: dict[str, list[dict]]) -> None:
+    for part, part_rows in fetched.items():
+        # Each part's first column is its study's id.
+        owner = _compiled_part(part, 1, connection.vendor).names[0]
+        grouped: dict[int, list[dict]] = defaultdict(list)
+        for part_row in part_rows:
+            grouped[part_row.pop(owner)].append(part_row)
+        for row in rows:
+            found = grouped.get(row["id"], [])
             if part in {"references_count", "cited_by_count"}:
-                setattr(study, part, rows[0]["n"] if rows else 0)
+                row[part] = found[0]["n"] if found else 0
             elif part == "appraisal":
-                appraisal = getattr(study, "appraisal", None)
-                if appraisal is not None:
-                    appraisal.concept_rows = [
-                        {
-                            "id": r["concept_id"],
-                            "name": r["concept__name"],
-                            "kind": r["concept__kind"],
-                        }
-                        for r in rows
-                    ]
+                row["appraisal_concepts"] = found
             elif part == "publication_types":
-                study.publication_types_rows = [row["type_name"] for row in rows]
-            elif part == "mesh_terms":
-                study.mesh_terms_rows = [
-                    {
-                        "descriptor": {"name": row["descriptor_name"], "ui": row["descriptor_ui"]},
-                        "is_major": bool(row["is_major"]),
-                        "qualifiers": row["qualifiers"],
-                    }
-                    for row in rows
-                ]
+                row[part] = [item["type_name"] for item in found]
             else:
-                setattr(study, f"{part}_rows", rows)
-    return studies
+                row[part] = found
 
 
 def studies_citing(reference: StudyReference) -> QuerySet:

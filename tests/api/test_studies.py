@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
+from api.renderers import ORJSONRenderer
+from api.serializers import StudyDetailSerializer, represent
 from evidence import selectors
-from evidence.models import ReportingState, StudyDesign
+from evidence.models import Citation, ReportingState, Study, StudyDesign
 from tests.api.factories import full_study
 from tests.factories import (
     AppraisalFactory,
+    EffectSizeFactory,
     JournalFactory,
     StudyFactory,
 )
@@ -115,6 +120,85 @@ def test_detail_of_unappraised_study_has_null_appraisal(api):
 
     assert body["appraisal"] is None
     assert (body["design"], body["references_count"], body["cited_by_count"]) == (None, 0, 0)
+
+
+def serialized_detail(study_id: int) -> bytes:
+    """The detail as StudyDetailSerializer renders the Study instance, read with the ORM."""
+    study = (
+        Study.objects.select_related("journal", "appraisal")
+        .prefetch_related(
+            "authorships",
+            "publication_types",
+            "mesh_headings__descriptor",
+            "appraisal__concepts",
+            "effect_sizes",
+            "limitations",
+            "research_gaps",
+        )
+        .get(pk=study_id)
+    )
+    study.references_count = Citation.objects.filter(citing__study=study).count()
+    study.cited_by_count = Citation.objects.filter(cited__study=study).count()
+    return ORJSONRenderer().render(represent(StudyDetailSerializer, study))
+
+
+def odd_study() -> Study:
+    """A study whose values exercise every formatting rule of the detail."""
+    study = full_study(
+        references=2,
+        citing=3,
+        abstract_sections=[
+            {"label": "METHODS", "category": "METHODS", "text": "How."},
+            {"text": "No label.", "extra": "dropped"},
+            {"label": None, "text": 7},
+            "not an object",
+        ],
+        keywords=["necrosis", 2020, None],
+        related_articles=[{"relation": "CommentIn", "pmid": 123}, {"ref_source": "x"}],
+        pub_date=datetime.date(2020, 3, 1),
+        pub_date_precision="month",
+        imported_at=datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC),
+        is_retracted=True,
+        citation_count=0,
+    )
+    appraisal = study.appraisal
+    appraisal.sample_size_state = ReportingState.REPORTED
+    appraisal.sample_size = 0
+    appraisal.safety_state = ReportingState.REPORTED
+    appraisal.safety = "No adverse events."
+    appraisal.risk_of_bias = "low"
+    appraisal.risk_of_bias_tool = "rob2"
+    appraisal.certainty = "moderate"
+    appraisal.save()
+    EffectSizeFactory(study=study, certainty="low", order=1, n_intervention=40, p_value=0.03)
+    return study
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        odd_study,
+        lambda: full_study(),
+        lambda: StudyFactory(journal=None, pub_date=None, pub_year=None),
+        lambda: AppraisalFactory(design="", study=StudyFactory()).study,
+    ],
+    ids=["odd values", "full", "bare", "blank appraisal"],
+)
+def test_detail_is_what_the_serializer_gives_byte_for_byte(api, make):
+    study = make()
+
+    response = api.get(f"{LIST}{study.id}/")
+
+    assert response.content == serialized_detail(study.id)
+
+
+def test_list_with_every_detail_field_gives_the_details(api):
+    studies = [odd_study(), full_study(), StudyFactory(journal=None)]
+    fields = ",".join(api.get(f"{LIST}{studies[0].id}/").json())
+
+    items = api.get(f"{LIST}?ordering=id&fields={fields}").json()["results"]
+
+    assert items == [api.get(f"{LIST}{study.id}/").json() for study in studies]
 
 
 @pytest.mark.parametrize(
@@ -389,6 +473,14 @@ def test_detail_query_count(api, django_assert_num_queries):
     study = full_study()
     # 1. study + journal + appraisal; then the parts: authorships, publication types,
     # MeSH headings, concepts, effect sizes, limitations, research gaps, reference
-    # count, cited-by count (one query each, or together on PostgreSQL)
-    with django_assert_num_queries(1 + part_queries(9)):
+    # count, cited-by count (one query each, or all ten together on PostgreSQL)
+    with django_assert_num_queries(part_queries(10)):
         assert api.get(f"{LIST}{study.id}/").status_code == 200
+
+
+def test_detail_by_pmid_query_count(api, django_assert_num_queries):
+    study = full_study(pmid=33081809)
+    # 1. study + journal + appraisal, found by PMID; then the nine parts by its id (one
+    # query each, or together on PostgreSQL)
+    with django_assert_num_queries(1 + part_queries(9)):
+        assert api.get(f"{LIST}pmid:33081809/").json()["id"] == study.id
