@@ -21,6 +21,8 @@ from evidence.exporters.ris import write_ris
 from evidence.exporters.study_records import (
     ALL_PARTS,
     APPRAISAL,
+    AUTHOR_DETAILS,
+    MESH_QUALIFIERS,
     StudyRecordStream,
     iter_study_records,
 )
@@ -60,11 +62,13 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
 
 
 # What each format prints beyond the bibliographic core: an export from
-# iter_study_records reads only that (a RIS export never reads the citation graph).
+# iter_study_records reads only that (a RIS export never reads the citation graph,
+# affiliations, MeSH qualifiers or the sections of an abstract it prints whole). A test
+# holds every format to the text it writes from complete records.
 _PARTS_PRINTED: dict[str, frozenset[str]] = {
     "ris": frozenset(),
     "bibtex": frozenset(),
-    "nbib": frozenset(),
+    "nbib": frozenset({AUTHOR_DETAILS, MESH_QUALIFIERS}),
     "csl-json": frozenset(),
     "csv": frozenset({APPRAISAL}),
     "evidb-json": ALL_PARTS,

@@ -15,7 +15,16 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import orjson
-from django.db.models import F, QuerySet, TextField
+from django.db.models import (
+    BooleanField,
+    Case,
+    Expression,
+    F,
+    QuerySet,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 
 from evidence.importers.records import (
@@ -55,7 +64,17 @@ from evidence.models.appraisal import REPORTED_FIELDS
 APPRAISAL = "appraisal"  # appraisal with its concepts
 CURATION = "curation"  # effect sizes, limitations, research gaps
 GRAPH = "graph"  # references and cited-by
-ALL_PARTS = frozenset({APPRAISAL, CURATION, GRAPH})
+# Details of the bibliographic record that only some formats print.
+AUTHOR_DETAILS = "author_details"  # authors' affiliations and ORCID iDs
+MESH_QUALIFIERS = "mesh_qualifiers"
+# The labelled sections also of studies that have an abstract: the citation formats
+# print the abstract and fall back on its sections only when it is empty (the sections
+# of those studies are always read). The sections repeat the abstract: they were half
+# of the text a RIS export read.
+ABSTRACT_SECTIONS = "abstract_sections"
+ALL_PARTS = frozenset(
+    {APPRAISAL, CURATION, GRAPH, AUTHOR_DETAILS, MESH_QUALIFIERS, ABSTRACT_SECTIONS}
+)
 
 # Queries per chunk with every part, whatever the chunk's size (tests pin it):
 #   1. studies with journal and appraisal (joined)
@@ -99,6 +118,35 @@ _STUDY_JSON_FIELDS = ("abstract_sections", "keywords", "related_articles")
 
 def _json_text(name: str) -> Cast:
     return Cast(name, output_field=TextField())
+
+
+class _AnyOf(Expression):
+    """``column IN (ids)``, the ids passed as one array parameter on PostgreSQL.
+
+    A chunk's 500 ids as 500 parameters cost more than running the query: Django
+    prepares each one, and psycopg parses a statement that long again on every execute
+    (it caches only short ones).
+    """
+
+    output_field = BooleanField()
+    conditional = True
+
+    def __init__(self, column: str | Expression, ids: list[int]) -> None:
+        super().__init__()
+        self.column = F(column) if isinstance(column, str) else column
+        self.ids = ids
+
+    def get_source_expressions(self) -> list:
+        return [self.column]
+
+    def set_source_expressions(self, expressions: list) -> None:
+        (self.column,) = expressions
+
+    def as_sql(self, compiler, connection) -> tuple[str, tuple]:
+        column, params = compiler.compile(self.column)
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s)", (*params, list(self.ids))
+        return f"{column} IN ({', '.join(['%s'] * len(self.ids))})", (*params, *self.ids)
 
 
 def _json(text: str | None) -> Any:
@@ -191,6 +239,12 @@ def _iter_records(
     if APPRAISAL in parts:
         fields += ("appraisal__study", *(f"appraisal__{name}" for name in _APPRAISAL_FIELDS))
     json_fields = {f"{name}_json": _json_text(name) for name in _STUDY_JSON_FIELDS}
+    if ABSTRACT_SECTIONS not in parts:
+        json_fields["abstract_sections_json"] = Case(
+            When(abstract="", then=_json_text("abstract_sections")),
+            default=Value(None),
+            output_field=TextField(),
+        )
     rows_query = Study.objects.values(*fields, **json_fields)
 
     if queryset.query.is_sliced:
@@ -230,8 +284,9 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
     if not rows:
         return
     ids = [row["id"] for row in rows]
+    author_details = AUTHOR_DETAILS in parts
     authors = _grouped(
-        Authorship.objects.filter(study_id__in=ids)
+        Authorship.objects.filter(_AnyOf("study_id", ids))
         .order_by("study_id", "position")
         .values_list(
             "study_id",
@@ -239,20 +294,24 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
             "fore_name",
             "initials",
             "collective_name",
-            "orcid",
-            _json_text("affiliations"),
+            *(("orcid", _json_text("affiliations")) if author_details else ()),
         )
     )
     publication_types = _grouped(
-        Study.publication_types.through.objects.filter(study_id__in=ids)
+        Study.publication_types.through.objects.filter(_AnyOf("study_id", ids))
         .order_by("study_id", "publicationtype__name")
         .values_list("study_id", "publicationtype__name", "publicationtype__ui")
     )
+    qualifiers = MESH_QUALIFIERS in parts
     mesh = _grouped(
-        StudyMeshHeading.objects.filter(study_id__in=ids)
+        StudyMeshHeading.objects.filter(_AnyOf("study_id", ids))
         .order_by("study_id", "descriptor__name")
         .values_list(
-            "study_id", "descriptor__name", "descriptor__ui", "is_major", _json_text("qualifiers")
+            "study_id",
+            "descriptor__name",
+            "descriptor__ui",
+            "is_major",
+            *((_json_text("qualifiers"),) if qualifiers else ()),
         )
     )
     concepts: dict[Any, list[tuple]] = {}
@@ -260,7 +319,7 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
         appraised = [row["id"] for row in rows if row["appraisal__study"] is not None]
         if appraised:
             concepts = _grouped(
-                Appraisal.concepts.through.objects.filter(appraisal_id__in=appraised)
+                Appraisal.concepts.through.objects.filter(_AnyOf("appraisal_id", appraised))
                 .order_by("appraisal_id", "concept__kind", "concept__name")
                 .values_list("appraisal_id", "concept__name", "concept__kind")
             )
@@ -269,17 +328,17 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
     gaps: dict[Any, list[tuple]] = {}
     if CURATION in parts:
         effects = _grouped(
-            EffectSize.objects.filter(study_id__in=ids)
+            EffectSize.objects.filter(_AnyOf("study_id", ids))
             .order_by("study_id", "order", "id")
             .values_list("study_id", *_EFFECT_FIELDS)
         )
         limitations = _grouped(
-            Limitation.objects.filter(study_id__in=ids)
+            Limitation.objects.filter(_AnyOf("study_id", ids))
             .order_by("study_id", "order", "id")
             .values_list("study_id", "description", "category", "raised_by")
         )
         gaps = _grouped(
-            ResearchGap.objects.filter(study_id__in=ids)
+            ResearchGap.objects.filter(_AnyOf("study_id", ids))
             .order_by("study_id", "order", "id")
             .values_list("study_id", "description", "category", "future_direction")
         )
@@ -287,13 +346,13 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
     cited_by: dict[Any, list[tuple]] = {}
     node_of: dict[Any, Any] = {}
     if GRAPH in parts:
-        node_of = dict(Work.objects.filter(study_id__in=ids).values_list("study_id", "id"))
+        node_of = dict(Work.objects.filter(_AnyOf("study_id", ids)).values_list("study_id", "id"))
     work_ids = list(node_of.values())
     if work_ids:
         # The edge's raw_text: the service stores each listed work's text on its edge,
         # for references and cited-by alike.
         references = _grouped(
-            Citation.objects.filter(citing_id__in=work_ids)
+            Citation.objects.filter(_AnyOf("citing_id", work_ids))
             # Unnumbered references last on every database (SQLite sorts NULL first).
             .order_by("citing_id", F("position").asc(nulls_last=True), "id")
             .values_list("citing_id", "raw_text", *(f"cited__{name}" for name in _WORK_FIELDS))
@@ -301,7 +360,7 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
         # Citing works by identifier, not by edge id: a re-import does not keep the order
         # edges were created in, it keeps identifiers.
         cited_by = _grouped(
-            Citation.objects.filter(cited_id__in=work_ids)
+            Citation.objects.filter(_AnyOf("cited_id", work_ids))
             .order_by(
                 "cited_id",
                 F("citing__pmid").asc(nulls_last=True),
@@ -336,39 +395,12 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
             issue=row["issue"],
             pages=row["pages"],
             pub_date=_publication_date(row),
-            authors=[
-                AuthorRecord(
-                    last_name=last_name,
-                    fore_name=fore_name,
-                    initials=initials,
-                    collective_name=collective_name,
-                    orcid=orcid,
-                    affiliations=_json(affiliations) or [],
-                )
-                for _, last_name, fore_name, initials, collective_name, orcid, affiliations in (
-                    authors.get(study_id, ())
-                )
-            ],
+            authors=[_author_record(author) for author in authors.get(study_id, ())],
             publication_types=[
                 PublicationTypeRecord(name=name, ui=ui)
                 for _, name, ui in publication_types.get(study_id, ())
             ],
-            mesh_headings=[
-                MeshHeadingRecord(
-                    descriptor=name,
-                    ui=ui,
-                    is_major=is_major,
-                    qualifiers=[
-                        MeshQualifierRecord(
-                            name=qualifier.get("name", ""),
-                            ui=qualifier.get("ui", ""),
-                            is_major=bool(qualifier.get("is_major", False)),
-                        )
-                        for qualifier in _json(qualifiers) or []
-                    ],
-                )
-                for _, name, ui, is_major, qualifiers in mesh.get(study_id, ())
-            ],
+            mesh_headings=[_mesh_heading_record(heading) for heading in mesh.get(study_id, ())],
             keywords=_json(row["keywords_json"]) or [],
             citation_count=row["citation_count"],
             references=[_work_record(edge) for edge in references.get(work_id, ())],
@@ -402,6 +434,44 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
             ],
             review_status=row["review_status"],
         )
+
+
+def _author_record(row: tuple) -> AuthorRecord:
+    """(study id, last name, fore name, initials, collective name[, ORCID,
+    affiliations as JSON text]) as an AuthorRecord."""
+    if len(row) == 5:
+        return AuthorRecord(
+            last_name=row[1], fore_name=row[2], initials=row[3], collective_name=row[4]
+        )
+    _, last_name, fore_name, initials, collective_name, orcid, affiliations = row
+    return AuthorRecord(
+        last_name=last_name,
+        fore_name=fore_name,
+        initials=initials,
+        collective_name=collective_name,
+        orcid=orcid,
+        affiliations=_json(affiliations) or [],
+    )
+
+
+def _mesh_heading_record(row: tuple) -> MeshHeadingRecord:
+    """(study id, descriptor, UI, major[, qualifiers as JSON text]) as a record."""
+    if len(row) == 4:
+        return MeshHeadingRecord(descriptor=row[1], ui=row[2], is_major=row[3])
+    _, name, ui, is_major, qualifiers = row
+    return MeshHeadingRecord(
+        descriptor=name,
+        ui=ui,
+        is_major=is_major,
+        qualifiers=[
+            MeshQualifierRecord(
+                name=qualifier.get("name", ""),
+                ui=qualifier.get("ui", ""),
+                is_major=bool(qualifier.get("is_major", False)),
+            )
+            for qualifier in _json(qualifiers) or []
+        ],
+    )
 
 
 def _text_id(value: int | str | None) -> str:

@@ -8,7 +8,7 @@ import pytest
 from django.db.models import Prefetch
 
 from evidence import models
-from evidence.exporters import iter_study_records, stream_export
+from evidence.exporters import EXPORT_FORMATS, iter_study_records, stream_export
 from evidence.exporters.study_records import QUERIES_PER_CHUNK
 from evidence.importers.records import (
     ConceptRecord,
@@ -230,6 +230,40 @@ def test_an_export_reads_only_what_its_format_prints(
     with django_assert_num_queries(queries):
         text = "".join(stream_export(format_name, iter_study_records(models.Study.objects.all())))
     assert text
+
+
+def test_without_the_detail_parts_records_leave_out_what_citation_formats_skip():
+    make_full_study()
+    make_full_study(abstract="")
+    stream = iter_study_records(models.Study.objects.order_by("id"))
+    stream.only_parts([])
+
+    with_abstract, without_abstract = list(stream)
+
+    assert [author.orcid for author in with_abstract.authors] == ["", ""]
+    assert all(author.affiliations == [] for author in with_abstract.authors)
+    assert with_abstract.mesh_headings[0].qualifiers == []
+    assert with_abstract.mesh_headings[0].descriptor == "Femur Head Necrosis"
+    # Sections are read where they stand in for a missing abstract.
+    assert with_abstract.abstract_sections == []
+    assert [section.text for section in without_abstract.abstract_sections] == ["We searched."]
+
+
+@pytest.mark.parametrize("format_name", list(EXPORT_FORMATS))
+def test_a_format_reading_only_its_parts_prints_what_whole_records_print(format_name):
+    """Guards the parts each format reads: a writer printing a detail it does not read
+    would differ here."""
+    for abstract in ("An abstract.", ""):
+        study = make_full_study(abstract=abstract)
+        factories.AuthorshipFactory(
+            study=study, position=3, affiliations=["Dept A, Univ B", "Hospital C"]
+        )
+    queryset = models.Study.objects.order_by("id")
+    whole = list(iter_study_records(queryset))
+
+    streamed = "".join(stream_export(format_name, iter_study_records(queryset)))
+
+    assert streamed == "".join(EXPORT_FORMATS[format_name].write(whole))
 
 
 def test_parts_cannot_change_once_reading_began():
