@@ -16,6 +16,7 @@ from django import forms
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.functions import Lower
 from django_filters.fields import BaseCSVField
+from django_filters.filters import QuerySetRequestMixin
 from django_filters.widgets import BaseCSVWidget
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -262,6 +263,26 @@ class EvidenceFilterSet(django_filters.FilterSet):
                 name: filter_ for name, filter_ in self.base_filters.items() if name in data
             }
         super().__init__(data, queryset, request=request, prefix=prefix)
+
+    def get_form_class(self):
+        """The form class for this set of filters, built once: building it makes a form
+        field per filter and works out each one's label from the model, which cost more
+        than validating the values. (A form deep-copies its class's fields, so one class
+        serves every request.) Filters whose field depends on the request (a model
+        choice with a queryset callable) get a form class of their own each time."""
+        if any(isinstance(f, QuerySetRequestMixin) for f in self.filters.values()):
+            return super().get_form_class()
+        key = (type(self), self.queryset.model, tuple(self.filters))
+        form_class = _FORM_CLASSES.get(key)
+        if form_class is None:
+            if len(_FORM_CLASSES) >= MAX_FORM_CLASSES:
+                _FORM_CLASSES.clear()  # bounded: clients choose the combinations
+            form_class = _FORM_CLASSES[key] = super().get_form_class()
+        return form_class
+
+
+MAX_FORM_CLASSES = 1000
+_FORM_CLASSES: dict[tuple, type[forms.Form]] = {}
 
 
 def _in_subquery(queryset, path: str, subquery):

@@ -113,6 +113,19 @@ def test_too_many_values_is_400(api):
     assert "At most 500" in response.json()["pmid"][0]
 
 
+def test_requests_with_the_same_filters_do_not_share_values_or_errors(api, decoy):
+    # One form class serves every request naming the same filters; each request
+    # validates its own values.
+    target = StudyFactory(pub_year=2021)
+    AppraisalFactory(study=target, design=StudyDesign.COHORT)
+
+    assert ids(api, "design=cohort&year_min=2020") == [target.id]
+    bad = api.get(f"{LIST}?design=nope&year_min=2020")
+    assert (bad.status_code, list(bad.json())) == (400, ["design"])
+    assert ids(api, "design=rct&year_min=2020") == []
+    assert ids(api, "design=cohort&year_min=2020") == [target.id]
+
+
 def test_year_range(api, decoy):
     target = StudyFactory(pub_year=2021)
 
