@@ -10,7 +10,7 @@ import pytest
 
 from evidence.exporters import CHUNK_CHARS, EXPORT_FORMATS, UnknownExportFormat, stream_export
 from evidence.exporters.bibtex import citation_key, escape_latex, write_bibtex
-from evidence.exporters.common import split_pages
+from evidence.exporters.common import one_line, split_pages
 from evidence.exporters.csl_json import write_csl_json
 from evidence.exporters.medline import write_medline
 from evidence.exporters.ris import write_ris
@@ -26,6 +26,32 @@ from tests.evidence.exporters.records import bare_record, full_record
 
 def text_of(writer, records) -> str:
     return "".join(writer(records))
+
+
+def test_printable_text_holds_no_white_space_but_the_space():
+    # one_line's shortcut: what str.split() splits on, other than " ", is never
+    # printable. Checked over every code point, as Unicode grows with Python.
+    assert not [
+        hex(code)
+        for code in range(0x110000)
+        if chr(code).isspace() and chr(code) != " " and chr(code).isprintable()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("One line.", "One line."),
+        ("", ""),
+        ("  padded  ", "padded"),
+        ("two  spaces", "two spaces"),
+        ("a\nb\tc\r\nd", "a b c d"),
+        ("no\u00a0break\u2003em\u2028line", "no break em line"),
+        ("soft\u00adhyphen kept", "soft\u00adhyphen kept"),
+    ],
+)
+def test_one_line(value, expected):
+    assert one_line(value) == expected == " ".join(value.split())
 
 
 def test_export_formats_registry_names_and_media_types():
