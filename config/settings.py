@@ -159,6 +159,12 @@ WHITENOISE_USE_FINDERS = True
 EVIDB_MAX_UPLOAD_BYTES = env_int("EVIDB_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 # Decompressed size cap for .gz uploads (a gzip bomb is refused, not expanded).
 EVIDB_MAX_DECOMPRESSED_BYTES = env_int("EVIDB_MAX_DECOMPRESSED_BYTES", 2 * 1024 * 1024 * 1024)
+# Imports of files at least this big (as stored: a .gz counts compressed) parse in a
+# child process on the other core instead of a thread; 0 = whenever the size is known,
+# negative = never. Never by default: on 2 cores with a local PostgreSQL the server's
+# share of an import keeps the writer waiting longer than parsing takes, so parsing in
+# a thread already overlaps it, and a process only adds its start-up and pickling.
+EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES = env_int("EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES", -1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

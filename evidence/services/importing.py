@@ -14,8 +14,6 @@ valid records go in and the invalid ones are listed.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
@@ -25,6 +23,13 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
 from django.utils import timezone
 
+from evidence.importers.pipeline import (
+    Checked,
+    Item,
+    parse_ahead,
+    process_available,
+    stream_size,
+)
 from evidence.importers.records import (
     DeletedCitations,
     InvalidRecord,
@@ -32,9 +37,7 @@ from evidence.importers.records import (
     SourceLocation,
     StudyRecord,
 )
-from evidence.importers.registry import parse_source
 from evidence.models import ImportRun, ImportStatus
-from evidence.services import values
 from evidence.services.writer import BatchWriter
 
 logger = logging.getLogger(__name__)
@@ -111,17 +114,19 @@ def study_import(
                     # parsing ends. Checked per statement, they overlap with parsing.
                     with connection.cursor() as cursor:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                detected, items = parse_source(
+                with parse_ahead(
                     stream,
                     source_name=source_name,
                     format=format,
                     max_decompressed_bytes=settings.EVIDB_MAX_DECOMPRESSED_BYTES,
-                )
-                run.format = detected
-                writer = BatchWriter(
-                    run=run, report=report, on_duplicate=on_duplicate, source_name=source_name
-                )
-                _consume(items, writer, report, progress, batch_size)
+                    batch_size=batch_size,
+                    in_process=_parse_in_process(stream),
+                ) as (detected, chunks):
+                    run.format = detected
+                    writer = BatchWriter(
+                        run=run, report=report, on_duplicate=on_duplicate, source_name=source_name
+                    )
+                    _consume(chunks, writer, report, progress, batch_size)
                 if report.failed and not skip_invalid:
                     raise _RollBack(
                         f"{report.failed} invalid record(s): nothing was imported "
@@ -164,109 +169,68 @@ def _discard_counts(report: ImportReport) -> None:
     report.skipped = report.deleted = 0
 
 
-@dataclass(slots=True)
-class _Checked:
-    """A parsed record with the validation errors found for it off the writer thread."""
+def _parse_in_process(stream: BinaryIO) -> bool:
+    """Parse in a child process when the file is big enough to repay its start-up.
 
-    record: StudyRecord
-    errors: list[str]
-
-
-_DONE = object()
-
-
-def _parse_ahead(items: Iterator, batch_size: int, out: queue.Queue, stop: threading.Event) -> None:
-    """Parser thread: parse and validate (pure code, no database), hand over in chunks."""
-
-    def put(value: object) -> bool:
-        while not stop.is_set():
-            try:
-                out.put(value, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
+    Starting one (a Python interpreter loading Django) costs about half a second, and
+    pickling the records to the writer about a tenth of the parsing; it pays back when
+    parsing in a thread would hold the GIL against the writer longer than the database
+    keeps the writer waiting. A stream of unknown size (a pipe) is parsed in a thread.
+    """
+    minimum = settings.EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES
+    if minimum < 0:
         return False
-
-    chunk: list = []
-    try:
-        for item in items:
-            if isinstance(item, StudyRecord):
-                item = _Checked(item, values.validate(item))
-            chunk.append(item)
-            if len(chunk) >= batch_size and not put(chunk):
-                return
-            if len(chunk) >= batch_size:
-                chunk = []
-        if chunk and not put(chunk):
-            return
-        put(_DONE)
-    except BaseException as exc:  # handed to the writer thread, which reports or re-raises
-        if chunk and not put(chunk):  # the records before the failure come first
-            return
-        put(exc)
+    size = stream_size(stream)
+    return size is not None and size >= minimum and process_available()
 
 
 def _consume(
-    items: Iterator,
+    chunks: Iterator[list[Item]],
     writer: BatchWriter,
     report: ImportReport,
     progress: Callable[[int], None] | None,
     batch_size: int,
 ) -> None:
-    """Write what the parser thread produces, in file order.
+    """Write the parser's chunks in file order.
 
-    Parsing runs one chunk ahead in its own thread, so the parser works while this
-    thread waits for the database: on two cores the database server's share of an
-    import overlaps with parsing instead of adding to it.
+    The parser runs ahead in a thread or a process (``parse_ahead``), so it works while
+    this thread waits for the database: on two cores the database server's share of
+    an import overlaps with parsing instead of adding to it.
     """
-    handover: queue.Queue = queue.Queue(maxsize=2)  # bounds memory to ~3 chunks
-    stop = threading.Event()
-    parser = threading.Thread(
-        target=_parse_ahead,
-        args=(items, batch_size, handover, stop),
-        daemon=True,
-        name="evidb-import-parser",
-    )
-    parser.start()
     batch: list[StudyRecord] = []
-    try:
-        while True:
-            chunk = handover.get()
-            if chunk is _DONE:
-                break
-            if isinstance(chunk, ParseError):
-                # Records before the failure point can still go in with skip-invalid;
-                # without it the failure rolls the file back like any invalid record.
-                report.error(chunk.location, chunk.reason)
-                break
-            if isinstance(chunk, BaseException):
-                raise chunk
-            for item in chunk:
-                if isinstance(item, _Checked):
-                    report.records_seen += 1
-                    if item.errors:
-                        for error in item.errors:
-                            report.error(item.record.location, error)
-                        continue
-                    batch.append(item.record)
-                elif isinstance(item, InvalidRecord):
-                    report.records_seen += 1
-                    report.error(item.location, item.reason)
-                elif isinstance(item, DeletedCitations):
-                    writer.write(batch)
-                    batch = []
-                    writer.delete(item)
-            if len(batch) >= batch_size:
+    while True:
+        try:
+            chunk = next(chunks)
+        except StopIteration:
+            break
+        except ParseError as exc:
+            # Records before the failure point can still go in with skip-invalid;
+            # without it the failure rolls the file back like any invalid record.
+            report.error(exc.location, exc.reason)
+            break
+        for item in chunk:
+            if isinstance(item, Checked):
+                report.records_seen += 1
+                if item.errors:
+                    for error in item.errors:
+                        report.error(item.record.location, error)
+                    continue
+                batch.append(item.record)
+            elif isinstance(item, InvalidRecord):
+                report.records_seen += 1
+                report.error(item.location, item.reason)
+            elif isinstance(item, DeletedCitations):
                 writer.write(batch)
                 batch = []
-            if progress:
-                progress(report.records_seen)
-        writer.write(batch)
+                writer.delete(item)
+        if len(batch) >= batch_size:
+            writer.write(batch)
+            batch = []
         if progress:
             progress(report.records_seen)
-    finally:
-        stop.set()
-        parser.join(timeout=5)
+    writer.write(batch)
+    if progress:
+        progress(report.records_seen)
 
 
 def _save_run(run: ImportRun, report: ImportReport) -> None:
