@@ -1,4 +1,4 @@
-"""The import's parsing stage: parse and validate ahead of the writer, in file order.
+"""The import's parsing stage: parse, validate and derive ahead of the writer, in order.
 
     with parse_ahead(stream, source_name="a.xml", batch_size=1000, in_process=True) as (
         fmt,
@@ -8,12 +8,15 @@
             ...
 
 ``produce`` turns a stream into messages: the detected format, then chunks of at most
-``batch_size`` items in file order (``Checked(record, errors)`` for a record), then
-"done", or the failure that ended the stream after the chunks before it. It runs in
-one of two places, and the consumer reads the same messages from either:
+``batch_size`` items in file order (``Checked(record, errors, derived)`` for a record,
+``derived`` being ``values.derive`` of a valid one, which the writer would otherwise
+compute on its own thread), then "done", or the failure that ended the stream after
+the chunks before it. It runs in one of two places, and the consumer reads the same
+messages from either:
 
-- a thread (``in_process=False``): no start-up cost, but parsing (lxml and Python) and
-  validation hold the GIL against the writer's Python, which caps a large import;
+- a thread (``in_process=False``): no start-up cost, but parsing (lxml and Python),
+  validation and derivation hold the GIL against the writer's Python, which caps a
+  large import;
 - a child process (``in_process=True``): it parses on the other core. A feeder thread
   sends the stream's raw bytes through a pipe in pieces, then an empty piece for the
   end; the child reads them as its file (gzip is undone there), and an input stopping
@@ -21,7 +24,7 @@ one of two places, and the consumer reads the same messages from either:
   error there, not a shorter file. The child sends pickled messages back through a
   second pipe. Each side blocks when the other falls behind, so memory stays at a few
   chunks. The child never touches the database; it loads Django's app registry only
-  because ``evidence.services.values.validate`` imports the models' vocabularies.
+  because ``evidence.services.values`` imports the models' vocabularies and key rules.
 
 The child is a fresh interpreter (``subprocess``: fork and exec at once, as
 multiprocessing's ``spawn`` does; never a bare ``fork``, since the parent may hold
@@ -57,7 +60,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from evidence.importers import records
 from evidence.importers.records import (
@@ -68,6 +71,9 @@ from evidence.importers.records import (
     StudyRecord,
 )
 from evidence.importers.registry import parse_source
+
+if TYPE_CHECKING:
+    from evidence.services.values import Derived
 
 __all__ = ["Checked", "Item", "checked_chunks", "parse_ahead", "produce", "stream_size"]
 
@@ -85,10 +91,12 @@ _JOIN_SECONDS = 5.0
 
 @dataclass(slots=True)
 class Checked:
-    """A parsed record with the validation errors found for it off the writer's thread."""
+    """A parsed record with what was found for it off the writer's thread: its
+    validation errors, or when it has none its ``values.derive`` result."""
 
     record: StudyRecord
     errors: list[str]
+    derived: Derived | None = None
 
 
 Item = Checked | InvalidRecord | DeletedCitations
@@ -117,12 +125,15 @@ def checked_chunks(items: Iterable[ParsedItem], batch_size: int) -> Iterator[lis
 
 
 def _checked(items: Iterable[ParsedItem]) -> Iterator[Item]:
-    # Imported here: values imports the models' vocabularies, so it needs Django's app
-    # registry, which a child process loads before it parses.
-    from evidence.services.values import validate
+    # Imported here: values imports the models, so it needs Django's app registry,
+    # which a child process loads before it parses.
+    from evidence.services.values import derive, validate
 
     for item in items:
-        yield Checked(item, validate(item)) if isinstance(item, StudyRecord) else item
+        if isinstance(item, StudyRecord):
+            errors = validate(item)
+            item = Checked(item, errors, None if errors else derive(item))
+        yield item
 
 
 def _take(iterator: Iterator[Item], size: int) -> tuple[list[Item], BaseException | None]:
@@ -579,7 +590,9 @@ def _register_record_reducers() -> None:
     for each object, rebuilt attribute by attribute, and the parent unpickles on the
     writer's thread.
     """
-    classes = [Checked] + [
+    from evidence.services.values import Derived
+
+    classes = [Checked, Derived] + [
         value
         for value in vars(records).values()
         if isinstance(value, type) and dataclasses.is_dataclass(value)

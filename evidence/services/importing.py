@@ -38,6 +38,7 @@ from evidence.importers.records import (
     StudyRecord,
 )
 from evidence.models import ImportRun, ImportStatus
+from evidence.services.values import Derived
 from evidence.services.writer import BatchWriter
 
 logger = logging.getLogger(__name__)
@@ -198,6 +199,7 @@ def _consume(
     an import overlaps with parsing instead of adding to it.
     """
     batch: list[StudyRecord] = []
+    derived: list[Derived] = []
     while True:
         try:
             chunk = next(chunks)
@@ -216,19 +218,20 @@ def _consume(
                         report.error(item.record.location, error)
                     continue
                 batch.append(item.record)
+                derived.append(item.derived)
             elif isinstance(item, InvalidRecord):
                 report.records_seen += 1
                 report.error(item.location, item.reason)
             elif isinstance(item, DeletedCitations):
-                writer.write(batch)
-                batch = []
+                writer.write(batch, derived)
+                batch, derived = [], []
                 writer.delete(item)
         if len(batch) >= batch_size:
-            writer.write(batch)
-            batch = []
+            writer.write(batch, derived)
+            batch, derived = [], []
         if progress:
             progress(report.records_seen)
-    writer.write(batch)
+    writer.write(batch, derived)
     if progress:
         progress(report.records_seen)
 

@@ -249,7 +249,7 @@ def test_writer_failure_stops_the_child_and_undoes_the_import(
     settings.EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES = 0
     before = children()
 
-    def write(self, batch):
+    def write(self, batch, derived=None):
         if batch:
             raise failure
 
