@@ -132,7 +132,9 @@ def _checked(items: Iterable[ParsedItem]) -> Iterator[Item]:
     for item in items:
         if isinstance(item, StudyRecord):
             errors = validate(item)
-            item = Checked(item, errors, None if errors else derive(item))
+            # Only what matching needs: most records of a re-import are unchanged, and
+            # the writer completes the rest for the new and changed ones.
+            item = Checked(item, errors, None if errors else derive(item, full=False))
         yield item
 
 

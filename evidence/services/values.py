@@ -247,21 +247,40 @@ class Derived:
     database connection are the import's bottleneck, only matches, numbers and writes.
     """
 
+    # What matching and the unchanged-record check need: always computed.
     fingerprint: str
     title_key: str
     journal_key: str | None
+    # What writing a new or changed record needs: None until ``derive(full=True)``, so
+    # that a re-import of unchanged records never pays for it.
     # Study columns that need no database: everything of ``STUDY_FIELDS`` but ids.
-    study: dict[str, object]
+    study: dict[str, object] | None = None
     # (author fields, author key, affiliations as JSON text) of each listed author.
-    authors: list[tuple[dict[str, str], str, str]]
+    authors: list[tuple[dict[str, str], str, str]] | None = None
     # Headings merged by descriptor: name -> [is major, qualifiers].
-    mesh: dict[str, list]
-    mesh_uis: dict[str, str]
-    publication_types: dict[str, str]  # name -> MeSH UI, in order, once each
+    mesh: dict[str, list] | None = None
+    mesh_uis: dict[str, str] | None = None
+    publication_types: dict[str, str] | None = None  # name -> MeSH UI, in order, once each
+
+    @property
+    def complete(self) -> bool:
+        return self.study is not None
 
 
-def derive(record: StudyRecord) -> Derived:
-    """Compute ``Derived`` for a validated record (no database access)."""
+def derive(record: StudyRecord, *, full: bool = True, known: Derived | None = None) -> Derived:
+    """Compute ``Derived`` for a validated record (no database access).
+
+    ``full=False`` stops at what matching needs; ``known`` is such a partial result to
+    complete without computing its part again.
+    """
+    if known is None:
+        known = Derived(
+            fingerprint=fingerprint(record),
+            title_key=title_key(record),
+            journal_key=journal_key(record),
+        )
+    if not full or known.complete:
+        return known
     pub_date, precision, year = publication_date(record)
     keywords = list(dict.fromkeys(record.keywords))
     abstract_sections = [
@@ -321,16 +340,12 @@ def derive(record: StudyRecord) -> Derived:
         "mesh_names": mesh_names,
         "search_document": search_document(record.title, record.abstract, keywords, mesh_names),
     }
-    return Derived(
-        fingerprint=fingerprint(record),
-        title_key=title_key(record),
-        journal_key=journal_key(record),
-        study=study,
-        authors=authors,
-        mesh=mesh,
-        mesh_uis=mesh_uis,
-        publication_types=publication_types,
-    )
+    known.study = study
+    known.authors = authors
+    known.mesh = mesh
+    known.mesh_uis = mesh_uis
+    known.publication_types = publication_types
+    return known
 
 
 def journal_key(record: StudyRecord) -> str | None:

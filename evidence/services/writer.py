@@ -293,11 +293,16 @@ class BatchWriter:
             self.derived.clear()
 
     def _d(self, record: StudyRecord) -> values.Derived:
-        """The record's derived values, computed here when the parser did not."""
+        """The record's derived values for matching, computed here if the parser did not."""
         found = self.derived.get(id(record))
         if found is None:
-            found = self.derived[id(record)] = values.derive(record)
+            found = self.derived[id(record)] = values.derive(record, full=False)
         return found
+
+    def _full(self, record: StudyRecord) -> values.Derived:
+        """The record's derived values for writing it: only new or changed records."""
+        found = self._d(record)
+        return found if found.complete else values.derive(record, known=found)
 
     def _write(self, records: list[StudyRecord]) -> None:
         known = self._lookup(records)
@@ -531,7 +536,7 @@ class BatchWriter:
         mesh: dict[str, dict] = {}
         pubtypes: dict[str, dict] = {}
         for record in records:
-            derived = self._d(record)
+            derived = self._full(record)
             for fields, key, _ in derived.authors:
                 if key not in self.author_ids:
                     authors.setdefault(key, fields)
@@ -562,7 +567,7 @@ class BatchWriter:
     # ------------------------------------------------------------------ row builders
 
     def _study_values(self, record: StudyRecord) -> dict[str, object]:
-        derived = self._d(record)
+        derived = self._full(record)
         journal_key = derived.journal_key
         return {
             **derived.study,
@@ -583,19 +588,19 @@ class BatchWriter:
                 fields["orcid"],
                 affiliations,
             )
-            for position, (fields, key, affiliations) in enumerate(self._d(record).authors, 1)
+            for position, (fields, key, affiliations) in enumerate(self._full(record).authors, 1)
         ]
 
     def _mesh_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
         rows: dict[int, tuple] = {}
-        for name, (major, qualifiers) in self._d(record).mesh.items():
+        for name, (major, qualifiers) in self._full(record).mesh.items():
             descriptor_id = self.mesh_ids[name]
             if descriptor_id not in rows:  # names cut to the same 255 characters
                 rows[descriptor_id] = (study_id, descriptor_id, major, values.json_text(qualifiers))
         return list(rows.values())
 
     def _pubtype_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
-        ids = dict.fromkeys(self.pubtype_ids[name] for name in self._d(record).publication_types)
+        ids = dict.fromkeys(self.pubtype_ids[name] for name in self._full(record).publication_types)
         return [(study_id, pid) for pid in ids]
 
     def _appraisal_row(self, study_id: int, appraisal: AppraisalRecord | None) -> tuple:
