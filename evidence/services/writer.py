@@ -572,7 +572,6 @@ class BatchWriter:
         return {
             **derived.study,
             "journal_id": self.journal_ids.get(journal_key) if journal_key else None,
-            "_mesh_names": derived.study["mesh_names"],
         }
 
     def _authorship_rows(self, study_id: int, record: StudyRecord) -> list[tuple]:
@@ -867,7 +866,7 @@ class BatchWriter:
         Curated children the study lacks are appended to ``children`` for one batched
         insert by the caller."""
         data = self._study_values(record)
-        mesh_names = data.pop("_mesh_names")
+        mesh_names = data["mesh_names"]
         changes: dict[str, object] = {}
         for name in UPDATABLE_FIELDS:
             new = data[name]
