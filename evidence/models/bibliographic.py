@@ -336,10 +336,18 @@ class Authorship(models.Model):
     # Covered by authorship_unique_position (study, ...) and
     # authorship_author_study_idx (author, ...): no separate FK indexes to maintain.
     study = models.ForeignKey(
-        Study, on_delete=models.CASCADE, related_name="authorships", db_index=False
+        Study,
+        on_delete=models.CASCADE,
+        related_name="authorships",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     author = models.ForeignKey(
-        Author, on_delete=models.PROTECT, related_name="authorships", db_index=False
+        Author,
+        on_delete=models.PROTECT,
+        related_name="authorships",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     position = models.PositiveSmallIntegerField()
     last_name = models.CharField(max_length=255, blank=True)
@@ -369,10 +377,18 @@ class Authorship(models.Model):
 class StudyMeshHeading(models.Model):
     # Covered by mesh_heading_unique (study, ...) and mesh_descriptor_study_idx.
     study = models.ForeignKey(
-        Study, on_delete=models.CASCADE, related_name="mesh_headings", db_index=False
+        Study,
+        on_delete=models.CASCADE,
+        related_name="mesh_headings",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     descriptor = models.ForeignKey(
-        MeshDescriptor, on_delete=models.PROTECT, related_name="headings", db_index=False
+        MeshDescriptor,
+        on_delete=models.PROTECT,
+        related_name="headings",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     # A heading is a major topic when the descriptor or one of its qualifiers is starred.
     is_major = models.BooleanField(default=False)

@@ -20,9 +20,11 @@ from evidence.models.bibliographic import (
 
 
 class Work(models.Model):
-    pmid = models.PositiveIntegerField("PMID", null=True, blank=True, unique=True)
-    doi = models.CharField("DOI", max_length=255, null=True, blank=True, unique=True)
-    pmcid = models.CharField("PMCID", max_length=16, null=True, blank=True, unique=True)
+    # Unique where present (see Meta): most cited works have one or two of the three, and
+    # a partial index skips the NULLs that a reference list would otherwise add to all.
+    pmid = models.PositiveIntegerField("PMID", null=True, blank=True)
+    doi = models.CharField("DOI", max_length=255, null=True, blank=True)
+    pmcid = models.CharField("PMCID", max_length=16, null=True, blank=True)
     # What a source said of the work, kept from the first source that described it.
     title = models.TextField(blank=True)
     authors = models.TextField(blank=True)
@@ -46,6 +48,15 @@ class Work(models.Model):
         constraints = [
             year_constraint("year", "work_year_range"),
             *identifier_constraints("work"),
+            *(
+                models.UniqueConstraint(
+                    fields=[name],
+                    condition=Q(**{f"{name}__isnull": False}),
+                    name=f"work_{name}_unique",
+                    violation_error_message=f"A work with this {label} already exists.",
+                )
+                for name, label in (("pmid", "PMID"), ("doi", "DOI"), ("pmcid", "PMCID"))
+            ),
         ]
 
     def __str__(self) -> str:
@@ -83,10 +94,18 @@ class Citation(models.Model):
     # citation_cited_idx (cited, citing) serve both directions, and every imported
     # reference would otherwise maintain two more indexes.
     citing = models.ForeignKey(
-        Work, on_delete=models.CASCADE, related_name="outgoing", db_index=False
+        Work,
+        on_delete=models.CASCADE,
+        related_name="outgoing",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     cited = models.ForeignKey(
-        Work, on_delete=models.CASCADE, related_name="incoming", db_index=False
+        Work,
+        on_delete=models.CASCADE,
+        related_name="incoming",
+        db_index=False,
+        db_constraint=False,  # checked per statement: evidence.models.integrity
     )
     # Position in the citing work's reference list (1-based) when the source numbers it.
     position = models.PositiveIntegerField(null=True, blank=True)
