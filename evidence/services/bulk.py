@@ -36,8 +36,11 @@ def allocate_ids(model: type[Model], count: int) -> list[int]:
     pk_column = model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # The sequence is looked up once, not once per id (a catalog lookup each).
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                "WITH sequence AS MATERIALIZED (SELECT pg_get_serial_sequence(%s, %s)"
+                "::regclass AS id) SELECT nextval(sequence.id) FROM sequence, "
+                "generate_series(1, %s)",
                 [table(model), pk_column, count],
             )
             return [row[0] for row in cursor.fetchall()]
