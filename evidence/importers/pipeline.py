@@ -66,6 +66,8 @@ from evidence.importers import records
 from evidence.importers.records import (
     DeletedCitations,
     InvalidRecord,
+    KnownQuery,
+    KnownRecord,
     ParsedItem,
     ParseError,
     StudyRecord,
@@ -99,7 +101,7 @@ class Checked:
     derived: Derived | None = None
 
 
-Item = Checked | InvalidRecord | DeletedCitations
+Item = Checked | InvalidRecord | DeletedCitations | KnownQuery | KnownRecord
 # ("format", name) | ("chunk", [Item, ...]) | ("done", None) | ("failed", exception)
 Message = tuple[str, Any]
 
@@ -120,7 +122,8 @@ def checked_chunks(items: Iterable[ParsedItem], batch_size: int) -> Iterator[lis
             yield chunk
         if failure is not None:
             raise failure
-        if len(chunk) < batch_size:
+        asked = bool(chunk) and isinstance(chunk[-1], KnownQuery)
+        if len(chunk) < batch_size and not asked:
             return
 
 
@@ -143,7 +146,8 @@ def _take(iterator: Iterator[Item], size: int) -> tuple[list[Item], BaseExceptio
     try:
         for item in iterator:
             chunk.append(item)
-            if len(chunk) >= size:
+            # A query goes out at once: the parser waits for its answer.
+            if len(chunk) >= size or isinstance(item, KnownQuery):
                 break
     except BaseException as exc:  # reported after the items read before it
         return chunk, exc
@@ -158,11 +162,14 @@ def produce(
     max_decompressed_bytes: int | None,
     batch_size: int,
     emit: Callable[[Message], bool],
+    ask_known: bool = False,
 ) -> None:
     """Parse and check ``stream``, handing each message to ``emit`` in file order.
 
     Any failure, in ``parse_source`` (the format cannot be detected) or later, is the
-    last message. ``emit`` returns False when the consumer has stopped listening.
+    last message. ``emit`` returns False when the consumer has stopped listening. With
+    ``ask_known`` the parser may end a chunk with a ``KnownQuery`` and wait for the
+    consumer to answer it (a thread only: the answer comes back in memory).
     """
     try:
         detected, items = parse_source(
@@ -170,6 +177,7 @@ def produce(
             source_name=source_name,
             format=format,
             max_decompressed_bytes=max_decompressed_bytes,
+            ask_known=ask_known,
         )
         if not emit(("format", detected)):
             return
@@ -215,12 +223,17 @@ def parse_ahead(
     max_decompressed_bytes: int | None = None,
     batch_size: int,
     in_process: bool = False,
+    ask_known: bool = False,
 ) -> Iterator[tuple[str, Iterator[list[Item]]]]:
     """(format, chunks of checked items) for ``stream``, parsed in a thread or a process.
 
     Entering raises ParseError when ``parse_source`` does (unknown or undetectable
     format); the chunk iterator raises the ParseError or other exception that ended the
     stream, after the chunks before it. The caller's stream is not closed.
+
+    With ``ask_known`` a parser in a thread may end a chunk with a ``KnownQuery``, which
+    the consumer must answer (after writing what came before it) before more chunks
+    come; a parser in a process never asks.
     """
     options = {
         "source_name": source_name,
@@ -228,7 +241,11 @@ def parse_ahead(
         "max_decompressed_bytes": max_decompressed_bytes,
         "batch_size": batch_size,
     }
-    producer = _ParserProcess(stream, options) if in_process else _ParserThread(stream, options)
+    producer = (
+        _ParserProcess(stream, options)
+        if in_process
+        else _ParserThread(stream, {**options, "ask_known": ask_known})
+    )
     with producer:
         yield _read_messages(producer.receive)
 
@@ -285,6 +302,7 @@ class _ParserThread:
     def __init__(self, stream: BinaryIO, options: dict[str, Any]) -> None:
         self._handover: queue.Queue[Message] = queue.Queue(maxsize=_AHEAD)
         self._stop = threading.Event()
+        self._query: KnownQuery | None = None
         self._thread = threading.Thread(
             target=produce,
             args=(stream,),
@@ -294,6 +312,9 @@ class _ParserThread:
         )
 
     def _put(self, message: Message) -> bool:
+        kind, payload = message
+        if kind == "chunk" and payload and isinstance(payload[-1], KnownQuery):
+            self._query = payload[-1]
         while not self._stop.is_set():
             try:
                 self._handover.put(message, timeout=0.1)
@@ -311,6 +332,8 @@ class _ParserThread:
 
     def __exit__(self, *exc_info: object) -> None:
         self._stop.set()
+        if self._query is not None:
+            self._query.answer(set())  # a parser waiting on an answer that never came
         self._thread.join(timeout=_JOIN_SECONDS)
 
 

@@ -19,7 +19,9 @@ needs roughly a thousand full records a second.
 from __future__ import annotations
 
 import calendar
+import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
@@ -39,6 +41,8 @@ from evidence.importers.records import (
     DeletedCitations,
     InvalidRecord,
     JournalRecord,
+    KnownQuery,
+    KnownRecord,
     MeshHeadingRecord,
     MeshQualifierRecord,
     ParsedItem,
@@ -91,40 +95,119 @@ _MEDLINE_DATE_MONTH_RE = re.compile(r"^\s*\d{4}\s+([A-Za-z]{3})")
 _CITATION_YEAR_RE = re.compile(r"(?:19|20)\d\d")
 
 
-def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
+def parse(
+    stream: BinaryIO, *, source_name: str = "", ask_known: bool = False
+) -> Iterator[ParsedItem]:
     """Yield one item per PubMed record, in document order.
 
     ``StudyRecord`` for an article or book, ``DeletedCitations`` for an update file's
     ``DeleteCitation``, ``InvalidRecord`` for a well-formed record that cannot be used
     (parsing continues after it). Raises ``ParseError`` when the document is not
     well-formed, declares entities, or is not PubMed XML.
+
+    Each record carries the digest of its element's bytes (``source_digest``). With
+    ``ask_known``, articles are taken in groups: a ``KnownQuery`` asks the consumer
+    which (PMID, digest) pairs the database holds already, and those articles come
+    back as ``KnownRecord`` without being read, which is most of the parsing cost of a
+    re-import. A query that finds nothing makes the next ones rarer (a new file would
+    otherwise wait on the writer for every group).
     """
     source = _screen_prolog(stream, source_name)
     events = etree.iterparse(source, events=("end",), tag=_RECORD_TAGS, **_PARSER_OPTIONS)
     count = 0
+    group: list[tuple[etree._Element, SourceLocation, int | None, str]] = []
+    group_size = _KNOWN_GROUP if ask_known else 1
+    pause = skip = 0
     try:
         for _event, elem in events:
             if count == 0:
                 _check_document(elem.getroottree(), source_name)
             count += 1
             location = SourceLocation(source_name, record=count, line=elem.sourceline)
-            items = _read_item(elem, location)
-            # Free the record and everything before it: the root would otherwise keep
-            # every record of the file alive until the end.
-            elem.clear()
-            parent = elem.getparent()
-            if parent is not None:
-                while elem.getprevious() is not None:
-                    del parent[0]
-            yield from items
+            digest = pmid = None
+            if elem.tag not in _DELETE_TAGS:
+                digest = hashlib.blake2b(
+                    etree.tostring(elem, with_tail=False), digest_size=16, key=_DIGEST_KEY
+                ).hexdigest()
+                pmid = _article_pmid(elem) if ask_known else None
+            group.append((elem, location, pmid, digest))
+            if len(group) < group_size:
+                continue
+            known: set[str] = set()
+            if skip:
+                skip -= 1
+            elif ask_known:
+                known = yield from _ask(group)
+                pause = 0 if known else min(pause * 2 or 1, _KNOWN_MAX_PAUSE)
+                skip = pause
+            yield from _read_group(group, known)
+        if group:
+            known = (yield from _ask(group)) if ask_known and not skip else set()
+            yield from _read_group(group, known)
         if count == 0 and events.root is not None:
             _check_document(events.root.getroottree(), source_name)
     except etree.XMLSyntaxError as exc:
+        # The records complete before the error come first, as they would one by one.
+        yield from _read_group(group, set())
         # record: the one being read when the error was met (count records were complete).
         raise ParseError(
             f"malformed XML: {exc.msg}",
             SourceLocation(source_name, record=count + 1, line=exc.lineno),
         ) from None
+    except Exception:
+        yield from _read_group(group, set())  # the stream failed: as for the syntax error
+        raise
+
+
+# Articles per KnownQuery, and the most groups read without asking after a query that
+# found nothing (the pause doubles from 1 while queries keep finding nothing).
+_KNOWN_GROUP = 250
+_KNOWN_MAX_PAUSE = 32
+# Part of every source digest: change it when what is read from an article changes, so
+# that articles imported by the older reading are read again instead of skipped.
+_DIGEST_KEY = b"evidb pubmed-xml reader 1"
+
+
+def _article_pmid(elem: etree._Element) -> int | None:
+    text = elem.findtext("MedlineCitation/PMID") if elem.tag == "PubmedArticle" else None
+    return int(text) if text and text.strip().isdigit() else None
+
+
+def _ask(group: list) -> Iterator[KnownQuery]:
+    """Yield a query for the group's articles; return the digests the database holds.
+
+    A PMID twice in one group is never skipped: the first copy may change the study
+    the second one would be compared with.
+    """
+    repeats = Counter(pmid for _, _, pmid, _ in group if pmid is not None)
+    pairs = [
+        (pmid, digest) for _, _, pmid, digest in group if pmid is not None and repeats[pmid] == 1
+    ]
+    if not pairs:
+        return set()
+    query = KnownQuery(pairs)
+    yield query
+    return query.wait()
+
+
+def _read_group(group: list, known: set[str]) -> Iterator[ParsedItem]:
+    for elem, location, pmid, digest in group:
+        if pmid is not None and digest in known:
+            items: list[ParsedItem] = [KnownRecord(location, pmid, digest)]
+        else:
+            items = _read_item(elem, location)
+            for item in items:
+                if isinstance(item, StudyRecord):
+                    item.source_digest = digest or ""
+        # Free the record and everything before it: the root would otherwise keep
+        # every record of the file alive until the end.
+        elem.clear()
+        parent = elem.getparent()
+        if parent is not None:
+            while elem.getprevious() is not None:
+                del parent[0]
+        yield from items
+    group.clear()
 
 
 # ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ Conventions shared by every parser:
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -238,6 +239,43 @@ class StudyRecord:
     review_status: str = ""  # only EviDB JSON carries it
     # Non-fatal observations for the import report ("no identifier: needs curation").
     warnings: list[str] = field(default_factory=list)
+    # Digest of the record's own bytes in its source, when the parser can take them
+    # (PubMed XML): the import's fingerprint of it, so an unchanged record of a later
+    # file is recognised before it is read (KnownRecord). Not part of the record's value.
+    source_digest: str = field(default="", compare=False)
+
+
+@dataclass(slots=True)
+class KnownQuery:
+    """The parser asks which of these records the database holds already, byte for byte.
+
+    ``pairs`` are (PMID, source digest). The consumer, having written every record
+    before the query, answers with the digests it holds for those PMIDs; the parser
+    then yields a ``KnownRecord`` for each of them instead of reading it. Only a parser
+    running beside the writer (a thread) asks, and it waits for the answer.
+    """
+
+    pairs: list[tuple[int, str]]
+    _answer: set[str] = field(default_factory=set)
+    _answered: threading.Event = field(default_factory=threading.Event)
+
+    def answer(self, digests: set[str]) -> None:
+        self._answer = digests
+        self._answered.set()
+
+    def wait(self) -> set[str]:
+        self._answered.wait()
+        return self._answer
+
+
+@dataclass(slots=True)
+class KnownRecord:
+    """A record whose source bytes are those the database last imported for its PMID:
+    unchanged, so it was not read."""
+
+    location: SourceLocation
+    pmid: int
+    digest: str
 
 
 @dataclass(slots=True)
@@ -256,7 +294,7 @@ class InvalidRecord:
     reason: str
 
 
-ParsedItem = StudyRecord | DeletedCitations | InvalidRecord
+ParsedItem = StudyRecord | DeletedCitations | InvalidRecord | KnownQuery | KnownRecord
 
 
 class ParseError(Exception):

@@ -43,6 +43,9 @@ _MODULES: dict[str, str] = {
     "json": "evidence.importers.evidb_json",
 }
 
+# Formats whose parser takes ``ask_known`` (see parse_source).
+_ASKS_KNOWN = frozenset({"pubmed-xml"})
+
 _EXTENSIONS: dict[str, str] = {
     ".xml": "pubmed-xml",
     ".nbib": "medline",
@@ -62,7 +65,7 @@ _READ_SIZE = 64 * 1024
 
 
 def _lazy(name: str, module_path: str) -> Parser:
-    def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
+    def parse(stream: BinaryIO, *, source_name: str = "", **options) -> Iterator[ParsedItem]:
         try:
             module = importlib.import_module(module_path)
         except ModuleNotFoundError as exc:
@@ -72,7 +75,7 @@ def _lazy(name: str, module_path: str) -> Parser:
                 f"the {name} importer ({module_path}) is not available in this build",
                 SourceLocation(source_name),
             ) from exc
-        return module.parse(stream, source_name=source_name)
+        return module.parse(stream, source_name=source_name, **options)
 
     parse.__name__ = f"parse_{name.replace('-', '_')}"
     parse.__qualname__ = parse.__name__
@@ -259,11 +262,14 @@ def parse_source(
     source_name: str,
     format: str = "auto",
     max_decompressed_bytes: int | None = None,
+    ask_known: bool = False,
 ) -> tuple[str, Iterator[ParsedItem]]:
     """(format name, parsed items) for a possibly gzipped stream.
 
     ``format="auto"`` detects it from the first ``HEAD_SIZE`` bytes, which are replayed
     to the parser, so nothing is consumed twice and non-seekable streams work.
+    ``ask_known`` lets a parser that can recognise unchanged records from their bytes
+    (PubMed XML) ask which ones the database holds (``KnownQuery``).
     """
     parser = None if format == "auto" else get_parser(format)
     opened = open_input(
@@ -274,4 +280,5 @@ def parse_source(
         format = detect_format(head, source_name)
         parser = FORMATS[format]
         opened = io.BufferedReader(_Replay(head, opened), buffer_size=_READ_SIZE)
-    return format, parser(opened, source_name=source_name)
+    options = {"ask_known": True} if ask_known and format in _ASKS_KNOWN else {}
+    return format, parser(opened, source_name=source_name, **options)

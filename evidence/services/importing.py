@@ -33,6 +33,8 @@ from evidence.importers.pipeline import (
 from evidence.importers.records import (
     DeletedCitations,
     InvalidRecord,
+    KnownQuery,
+    KnownRecord,
     ParseError,
     SourceLocation,
     StudyRecord,
@@ -122,6 +124,7 @@ def study_import(
                     max_decompressed_bytes=settings.EVIDB_MAX_DECOMPRESSED_BYTES,
                     batch_size=batch_size,
                     in_process=_parse_in_process(stream),
+                    ask_known=True,
                 ) as (detected, chunks):
                     run.format = detected
                     writer = BatchWriter(
@@ -222,6 +225,14 @@ def _consume(
             elif isinstance(item, InvalidRecord):
                 report.records_seen += 1
                 report.error(item.location, item.reason)
+            elif isinstance(item, KnownRecord):
+                report.records_seen += 1
+                report.unchanged += 1
+            elif isinstance(item, KnownQuery):
+                # The answer must see every record before the query written.
+                writer.write(batch, derived)
+                batch, derived = [], []
+                item.answer(writer.known_digests(item.pairs))
             elif isinstance(item, DeletedCitations):
                 writer.write(batch, derived)
                 batch, derived = [], []

@@ -49,7 +49,13 @@ _EMPTY_LOCATION = SourceLocation()
 
 
 def fingerprint(record: StudyRecord) -> str:
-    """Digest of everything a record says, except where it sat in its file."""
+    """Digest of everything a record says, except where it sat in its file.
+
+    A record that came with the digest of its source bytes (PubMed XML) is known by
+    that digest, so a later file can be compared with it before it is even read.
+    """
+    if record.source_digest:
+        return record.source_digest
     location, warnings = record.location, record.warnings
     record.location, record.warnings = _EMPTY_LOCATION, []
     try:

@@ -169,6 +169,9 @@ LOOKUP_COLUMNS = {
 }
 
 
+KNOWN_COLUMNS = ("id", "pmid", "import_fingerprint")
+
+
 @dataclass
 class _Known:
     """What matching needs to know about a study already in the database."""
@@ -292,6 +295,24 @@ class BatchWriter:
         finally:
             self.derived.clear()
 
+    def known_digests(self, pairs: list[tuple[int, str]]) -> set[str]:
+        """The digests of ``pairs`` (PMID, source digest) that the study with that PMID
+        was last imported from, unless this run has written that study already (its
+        content may differ from what the digest says until the run ends)."""
+        stored = {
+            pmid: (study_id, digest)
+            for study_id, pmid, digest in select_in(
+                Study, "pmid", sorted({pmid for pmid, _ in pairs}), KNOWN_COLUMNS
+            )
+        }
+        return {
+            digest
+            for pmid, digest in pairs
+            if (found := stored.get(pmid)) is not None
+            and found[1] == digest
+            and found[0] not in self.touched
+        }
+
     def _d(self, record: StudyRecord) -> values.Derived:
         """The record's derived values for matching, computed here if the parser did not."""
         found = self.derived.get(id(record))
@@ -310,9 +331,16 @@ class BatchWriter:
         updates: list[tuple[StudyRecord, _Known]] = []
         deferred: list[StudyRecord] = []
         pending: set[str] = set()
+        matched: set[int] = set()
         for record in records:
             match = self._match(record, known)
             if match is not None:
+                if match.id in matched:
+                    # Same study twice in one batch: the second copy is compared with
+                    # what the first one wrote, as it would be in a later batch.
+                    deferred.append(record)
+                    continue
+                matched.add(match.id)
                 updates.append((record, match))
                 continue
             keys = self._keys(record)

@@ -1,0 +1,172 @@
+"""Unchanged PubMed articles are recognised from their bytes and not read again.
+
+The PubMed XML parser digests each article's element; on import it asks the writer
+which (PMID, digest) pairs the database already holds (``KnownQuery``) and hands those
+back as ``KnownRecord`` without reading them. These tests hold the shortcut to the
+result of reading every record: same report, same rows.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from evidence.importers import pubmed_xml
+from evidence.importers.records import KnownQuery, KnownRecord, StudyRecord
+from evidence.models import ImportStatus, Study
+from evidence.services import study_import
+from tests.evidence.services.test_import_parse_process import (  # noqa: F401 (fixture)
+    import_both_ways,
+    spawned,
+)
+
+SAMPLE = "asreview_pubmed.xml"
+
+
+@pytest.fixture
+def sample(sample_path) -> bytes:
+    return Path(sample_path(SAMPLE)).read_bytes()
+
+
+def articles(data: bytes) -> tuple[bytes, list[bytes], bytes]:
+    """(head, the PubmedArticle elements, tail) of a PubmedArticleSet document."""
+    parts = re.split(rb"(<PubmedArticle>.*?</PubmedArticle>)", data, flags=re.S)
+    found = [part for part in parts if part.startswith(b"<PubmedArticle>")]
+    head = data[: data.index(found[0])]
+    tail = data[data.index(found[-1]) + len(found[-1]) :]
+    return head, found, tail
+
+
+def document(head: bytes, items: list[bytes], tail: bytes) -> bytes:
+    return head + b"\n".join(items) + tail
+
+
+def drive(data: bytes, answer) -> tuple[list, list[KnownQuery]]:
+    """Parse with ``ask_known``, answering each query with ``answer(pairs)``."""
+    items, queries = [], []
+    for item in pubmed_xml.parse(io.BytesIO(data), source_name=SAMPLE, ask_known=True):
+        if isinstance(item, KnownQuery):
+            queries.append(item)
+            item.answer(answer(item.pairs))
+        else:
+            items.append(item)
+    return items, queries
+
+
+# --- the parser ------------------------------------------------------------------------------
+
+
+def test_each_article_carries_a_stable_digest_of_its_bytes(sample):
+    first = [r.source_digest for r in pubmed_xml.parse(io.BytesIO(sample))]
+    again = [r.source_digest for r in pubmed_xml.parse(io.BytesIO(sample))]
+    assert first == again
+    assert len(set(first)) == len(first) == 10
+    assert all(re.fullmatch(r"[0-9a-f]{32}", digest) for digest in first)
+    # One changed byte of one article changes that article's digest only.
+    head, found, tail = articles(sample)
+    found[3] = found[3].replace(b"<ArticleTitle>", b"<ArticleTitle>X", 1)
+    changed = [r.source_digest for r in pubmed_xml.parse(io.BytesIO(document(head, found, tail)))]
+    assert [a == b for a, b in zip(first, changed, strict=True)].count(False) == 1
+    assert changed[3] != first[3]
+
+
+def test_known_articles_come_back_unread_in_file_order(sample, monkeypatch):
+    monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", 3)
+    plain = list(pubmed_xml.parse(io.BytesIO(sample), source_name=SAMPLE))
+    known_digests = {record.source_digest for record in plain[::2]}
+    items, queries = drive(sample, lambda pairs: {d for _, d in pairs if d in known_digests})
+    assert len(queries) == 4  # 10 articles in groups of 3
+    assert [item.location.record for item in items] == list(range(1, 11))
+    for item, record in zip(items, plain, strict=True):
+        if record.source_digest in known_digests:
+            assert item == KnownRecord(record.location, int(record.pmid), record.source_digest)
+        else:
+            assert isinstance(item, StudyRecord)
+            assert item == record
+
+
+def test_queries_that_find_nothing_are_asked_less_and_less(sample, monkeypatch):
+    monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", 1)
+    items, queries = drive(sample, lambda pairs: set())
+    # Groups 1, 3 and 6 ask, after pauses of 1 and 2 groups (the pause of 4 after the
+    # third query runs past the last group); every article is read.
+    assert [query.pairs[0][0] for query in queries] == [int(items[i].pmid) for i in (0, 2, 5)]
+    assert all(isinstance(item, StudyRecord) for item in items)
+
+
+def test_a_pmid_twice_in_one_group_is_never_skipped(sample, monkeypatch):
+    monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", 20)
+    head, found, tail = articles(sample)
+    data = document(head, [*found, found[0]], tail)
+    plain = list(pubmed_xml.parse(io.BytesIO(data)))
+    items, queries = drive(data, lambda pairs: {d for _, d in pairs})
+    asked = {pmid for pmid, _ in queries[0].pairs}
+    assert int(plain[0].pmid) not in asked
+    assert len(asked) == 9
+    assert [type(item) for item in items].count(StudyRecord) == 2
+
+
+# --- the import ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_reimport_counts_unchanged_articles_without_reading_them(sample, monkeypatch):
+    first = study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
+    assert (first.status, first.created) == (ImportStatus.SUCCEEDED, 10)
+    stored = dict(Study.objects.values_list("pmid", "import_fingerprint"))
+    assert sorted(stored.values()) == sorted(
+        r.source_digest for r in pubmed_xml.parse(io.BytesIO(sample))
+    )
+    reads = []
+    read_item = pubmed_xml._read_item
+    monkeypatch.setattr(
+        pubmed_xml,
+        "_read_item",
+        lambda elem, location: reads.append(1) or read_item(elem, location),
+    )
+    again = study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
+    assert (again.status, again.records_seen, again.unchanged, again.created) == (
+        ImportStatus.SUCCEEDED,
+        10,
+        10,
+        0,
+    )
+    assert reads == []
+    assert dict(Study.objects.values_list("pmid", "import_fingerprint")) == stored
+
+
+@pytest.mark.django_db
+def test_a_changed_article_is_read_and_updated(sample):
+    study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
+    head, found, tail = articles(sample)
+    pmid = re.search(rb"<PMID[^>]*>(\d+)</PMID>", found[4]).group(1).decode()
+    found[4] = re.sub(rb"<ArticleTitle>", b"<ArticleTitle>Revised: ", found[4], count=1)
+    run = study_import(stream=io.BytesIO(document(head, found, tail)), source_name=SAMPLE)
+    assert (run.updated, run.unchanged, run.records_seen) == (1, 9, 10)
+    assert Study.objects.get(pmid=pmid).title.startswith("Revised: ")
+
+
+@pytest.mark.django_db(transaction=False)
+@pytest.mark.parametrize("group", [2, 250])
+def test_the_shortcut_writes_what_reading_every_record_writes(
+    sample,
+    settings,
+    spawned,  # noqa: F811
+    monkeypatch,
+    group,
+):
+    """A file whose first copy of a PMID changes the study and whose second copy is the
+    bytes the database held: the thread (which asks) and the process (which never
+    asks) must leave the same rows and the same report, in one group or in several."""
+    monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", group)
+    study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
+    head, found, tail = articles(sample)
+    changed = found[2].replace(b"<ArticleTitle>", b"<ArticleTitle>Changed ", 1)
+    data = document(head, [found[0], changed, *found[3:], found[2], found[1]], tail)
+    report, rows = import_both_ways(settings, spawned, data, "again.xml")
+    assert (report["merged"], report["unchanged"], report["updated"]) == (1, 9, 1)
+    # The file's last word on that study is its original bytes.
+    assert not any("Changed" in str(value) for row in rows["evidence.Study"] for value in row)
