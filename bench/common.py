@@ -95,6 +95,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak of this process's finished children (e.g. an import's parser
+    process); 0 when it had none."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def run_child(args: list[str], *, env: dict[str, str] | None = None) -> dict:
     """Run a benchmark phase in its own process, so memory peaks are per phase.
 

@@ -100,7 +100,7 @@ def _start_trace(trace: bool) -> None:
 
 
 def _memory(trace: bool) -> dict:
-    result = {"peak_rss_mb": common.peak_rss_mb()}
+    result = {"peak_rss_mb": common.peak_rss_mb(), "parser_rss_mb": common.children_peak_rss_mb()}
     if trace:
         import tracemalloc
 
@@ -198,7 +198,8 @@ def _report(path, parsed, first, again, counts, resolved) -> None:
     parse_rate, import_rate, reimport_rate = rate(parsed), rate(first), rate(again)
     ratio = import_rate / parse_rate if parse_rate else 0.0
     speedup = first["seconds"] / again["seconds"] if again["seconds"] else 0.0
-    peak = max(first["peak_rss_mb"], again["peak_rss_mb"])
+    # An import's parser process runs beside it: both peaks count, as if at once.
+    peak = max(result["peak_rss_mb"] + result["parser_rss_mb"] for result in (first, again))
     ok = common.verdict
     print()
     print(f"file: {path} ({parsed['records']} records, {parsed['references']} references)")
@@ -230,9 +231,11 @@ def _report(path, parsed, first, again, counts, resolved) -> None:
             ),
             ("peak RSS, parse", f"{parsed['peak_rss_mb']:.0f} MB", ""),
             ("peak RSS, import", f"{first['peak_rss_mb']:.0f} MB", ""),
+            ("  its parser process", f"{first['parser_rss_mb']:.0f} MB", ""),
             ("peak RSS, re-import", f"{again['peak_rss_mb']:.0f} MB", ""),
+            ("  its parser process", f"{again['parser_rss_mb']:.0f} MB", ""),
             (
-                "peak RSS, worst import",
+                "peak RSS, worst import (with its parser)",
                 f"{peak:.0f} MB",
                 f"{ok(peak < TARGET_PEAK_MB)} < {TARGET_PEAK_MB} MB",
             ),

@@ -135,9 +135,13 @@ def _checked(items: Iterable[ParsedItem]) -> Iterator[Item]:
     for item in items:
         if isinstance(item, StudyRecord):
             errors = validate(item)
-            # Only what matching needs: most records of a re-import are unchanged, and
-            # the writer completes the rest for the new and changed ones.
-            item = Checked(item, errors, None if errors else derive(item, full=False))
+            # A record that came with its source digest was read because the database
+            # does not hold those bytes (unchanged ones come as KnownRecord): it is new
+            # or changed, and the writer will need everything. Other formats' re-imports
+            # are mostly unchanged records: only what matching needs, and the writer
+            # completes the rest for the new and changed ones.
+            derived = None if errors else derive(item, full=bool(item.source_digest))
+            item = Checked(item, errors, derived)
         yield item
 
 
@@ -169,7 +173,7 @@ def produce(
     Any failure, in ``parse_source`` (the format cannot be detected) or later, is the
     last message. ``emit`` returns False when the consumer has stopped listening. With
     ``ask_known`` the parser may end a chunk with a ``KnownQuery`` and wait for the
-    consumer to answer it (a thread only: the answer comes back in memory).
+    consumer to answer it.
     """
     try:
         detected, items = parse_source(
@@ -231,9 +235,9 @@ def parse_ahead(
     format); the chunk iterator raises the ParseError or other exception that ended the
     stream, after the chunks before it. The caller's stream is not closed.
 
-    With ``ask_known`` a parser in a thread may end a chunk with a ``KnownQuery``, which
-    the consumer must answer (after writing what came before it) before more chunks
-    come; a parser in a process never asks.
+    With ``ask_known`` the parser may end a chunk with a ``KnownQuery``, which the
+    consumer must answer (after writing what came before it) before more chunks come;
+    a process gets the answer through a pipe of its own.
     """
     options = {
         "source_name": source_name,
@@ -241,11 +245,8 @@ def parse_ahead(
         "max_decompressed_bytes": max_decompressed_bytes,
         "batch_size": batch_size,
     }
-    producer = (
-        _ParserProcess(stream, options)
-        if in_process
-        else _ParserThread(stream, {**options, "ask_known": ask_known})
-    )
+    options["ask_known"] = ask_known
+    producer = _ParserProcess(stream, options) if in_process else _ParserThread(stream, options)
     with producer:
         yield _read_messages(producer.receive)
 
@@ -358,17 +359,20 @@ class _ParserProcess:
         self._process: subprocess.Popen | None = None
         self._results: Connection | None = None
         self._feeder: _Feeder | None = None
+        self._answers: Connection | None = None
         self._finished = False
 
     def __enter__(self) -> _ParserProcess:
         source_reader, source_writer = os.pipe()
         results_reader, results_writer = os.pipe()
+        answers_reader, answers_writer = os.pipe()
         for fd in (source_writer, results_writer):
             _enlarge_pipe(fd)
         config = {
             "path": [entry for entry in sys.path if isinstance(entry, str)],
             "source": source_reader,
             "results": results_writer,
+            "answers": answers_reader,
             "options": self._options,
         }
         try:
@@ -376,18 +380,21 @@ class _ParserProcess:
                 [sys.executable, "-c", _CHILD_BOOTSTRAP, json.dumps(config)],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # messages go through their own pipe
-                pass_fds=(source_reader, results_writer),
+                pass_fds=(source_reader, results_writer, answers_reader),
             )
         except BaseException:
             os.close(source_writer)
             os.close(results_reader)
+            os.close(answers_writer)
             raise
         finally:
             # The child holds its own copies: with ours closed, its death reads as end
             # of file here, and its input ends when the feeder closes the writing end.
             os.close(source_reader)
             os.close(results_writer)
+            os.close(answers_reader)
         self._results = Connection(results_reader, writable=False)
+        self._answers = Connection(answers_writer, readable=False)
         try:
             self._feeder = _Feeder(self._stream, Connection(source_writer, readable=False))
             self._feeder.start()
@@ -409,6 +416,8 @@ class _ParserProcess:
                 f"finishing (exit code {self._wait(_JOIN_SECONDS)})"
             ) from None
         message = _decode(data)
+        if message[0] == "chunk" and message[1] and isinstance(message[1][-1], KnownQuery):
+            message[1][-1].relay_to(self._answer)
         if message[0] in ("done", "failed"):
             self._finished = True
         if message[0] == "failed":
@@ -417,6 +426,10 @@ class _ParserProcess:
             # "done" the parser did not need the bytes the feeder failed to read.)
             self._raise_feeder_error()
         return message
+
+    def _answer(self, digests: set[str]) -> None:
+        assert self._answers is not None
+        self._answers.send_bytes(pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _raise_feeder_error(self) -> None:
         if self._feeder is not None and self._feeder.error is not None:
@@ -442,6 +455,8 @@ class _ParserProcess:
                 self._wait(_JOIN_SECONDS)
         if self._results is not None:
             self._results.close()
+        if self._answers is not None:
+            self._answers.close()
         if self._feeder is not None:
             # With the child gone its pipe is broken, so the feeder stops writing.
             self._feeder.stop()
@@ -539,9 +554,23 @@ def _child_main(config: dict[str, Any]) -> None:
     except BaseException as exc:
         emit(("failed", exc))
         return
+    answers = Connection(config["answers"], writable=False)
+
+    def receive_answer() -> set[str]:
+        try:
+            return pickle.loads(answers.recv_bytes())
+        except EOFError:
+            return set()  # the parent stopped listening; this process ends soon
+
+    def emit_answerable(message: Message) -> bool:
+        kind, payload = message
+        if kind == "chunk" and payload and isinstance(payload[-1], KnownQuery):
+            payload[-1].fetch_from(receive_answer)
+        return emit(message)
+
     source = _InputPipe(Connection(config["source"], writable=False))
     with io.BufferedReader(source, buffer_size=_READ_SIZE) as stream:
-        produce(stream, **config["options"], emit=emit)
+        produce(stream, **config["options"], emit=emit_answerable)
 
 
 class _InputPipe(io.RawIOBase):
@@ -620,7 +649,8 @@ def _register_record_reducers() -> None:
     classes = [Checked, Derived] + [
         value
         for value in vars(records).values()
-        if isinstance(value, type) and dataclasses.is_dataclass(value)
+        # A query carries only its pairs across (its own __reduce__).
+        if isinstance(value, type) and dataclasses.is_dataclass(value) and value is not KnownQuery
     ]
     for cls in classes:
         copyreg.pickle(cls, _constructor_reducer(cls))

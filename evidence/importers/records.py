@@ -15,6 +15,7 @@ Conventions shared by every parser:
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -252,20 +253,38 @@ class KnownQuery:
     ``pairs`` are (PMID, source digest). The consumer, having written every record
     before the query, answers with the digests it holds for those PMIDs; the parser
     then yields a ``KnownRecord`` for each of them instead of reading it. Only a parser
-    running beside the writer (a thread) asks, and it waits for the answer.
+    running beside the writer asks, and it waits for the answer.
     """
 
     pairs: list[tuple[int, str]]
     _answer: set[str] = field(default_factory=set)
     _answered: threading.Event = field(default_factory=threading.Event)
+    # Across processes (the parser in a child): the parent's copy relays the answer
+    # through a pipe, from which the child's copy fetches it.
+    _relay: Callable[[set[str]], None] | None = None
+    _fetch: Callable[[], set[str]] | None = None
 
     def answer(self, digests: set[str]) -> None:
+        if self._relay is not None:
+            self._relay(digests)
+            return
         self._answer = digests
         self._answered.set()
 
     def wait(self) -> set[str]:
+        if self._fetch is not None:
+            return self._fetch()
         self._answered.wait()
         return self._answer
+
+    def relay_to(self, send: Callable[[set[str]], None]) -> None:
+        self._relay = send
+
+    def fetch_from(self, receive: Callable[[], set[str]]) -> None:
+        self._fetch = receive
+
+    def __reduce__(self):
+        return (KnownQuery, (self.pairs,))
 
 
 @dataclass(slots=True)

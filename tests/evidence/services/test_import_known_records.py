@@ -2,8 +2,9 @@
 
 The PubMed XML parser digests each article's element; on import it asks the writer
 which (PMID, digest) pairs the database already holds (``KnownQuery``) and hands those
-back as ``KnownRecord`` without reading them. These tests hold the shortcut to the
-result of reading every record: same report, same rows.
+back as ``KnownRecord`` without reading them, in a parser thread or process alike.
+These tests hold the shortcut to the result of reading every record: same report,
+same rows.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import transaction
 
-from evidence.importers import pubmed_xml
+from evidence.importers import pipeline, pubmed_xml, registry
 from evidence.importers.records import KnownQuery, KnownRecord, StudyRecord
 from evidence.models import ImportStatus, Study
 from evidence.services import study_import
@@ -22,6 +24,8 @@ from tests.evidence.services.test_import_parse_process import (  # noqa: F401 (f
     import_both_ways,
     spawned,
 )
+from tests.evidence.services.test_import_parse_process import report as report_of
+from tests.evidence.services.test_import_parse_process import rows as rows_of
 
 SAMPLE = "asreview_pubmed.xml"
 
@@ -159,8 +163,8 @@ def test_the_shortcut_writes_what_reading_every_record_writes(
     group,
 ):
     """A file whose first copy of a PMID changes the study and whose second copy is the
-    bytes the database held: the thread (which asks) and the process (which never
-    asks) must leave the same rows and the same report, in one group or in several."""
+    bytes the database held: asking (in a thread or a process) must leave the same rows
+    and the same report as reading every record, in one group or in several."""
     monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", group)
     study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
     head, found, tail = articles(sample)
@@ -170,3 +174,32 @@ def test_the_shortcut_writes_what_reading_every_record_writes(
     assert (report["merged"], report["unchanged"], report["updated"]) == (1, 9, 1)
     # The file's last word on that study is its original bytes.
     assert not any("Changed" in str(value) for row in rows["evidence.Study"] for value in row)
+
+    settings.EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES = -1
+    monkeypatch.setattr(registry, "_ASKS_KNOWN", frozenset())  # read every record
+    with transaction.atomic():
+        run = study_import(stream=io.BytesIO(data), source_name="again.xml")
+        assert (report_of(run), rows_of()) == (report, rows)
+        transaction.set_rollback(True)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("in_process", [False, True])
+def test_the_parser_thread_and_process_both_get_the_answer(sample, in_process):
+    digests = {r.source_digest for r in pubmed_xml.parse(io.BytesIO(sample))}
+    items = []
+    with pipeline.parse_ahead(
+        io.BytesIO(sample),
+        source_name=SAMPLE,
+        batch_size=1000,
+        in_process=in_process,
+        ask_known=True,
+    ) as (_, chunks):
+        for chunk in chunks:
+            for item in chunk:
+                if isinstance(item, KnownQuery):
+                    item.answer({digest for _, digest in item.pairs} & digests)
+                else:
+                    items.append(item)
+    assert [type(item) for item in items] == [KnownRecord] * 10
+    assert {item.digest for item in items} == digests
