@@ -161,13 +161,11 @@ EVIDB_MAX_UPLOAD_BYTES = env_int("EVIDB_MAX_UPLOAD_BYTES", 100 * 1024 * 1024)
 EVIDB_MAX_DECOMPRESSED_BYTES = env_int("EVIDB_MAX_DECOMPRESSED_BYTES", 2 * 1024 * 1024 * 1024)
 # Imports of files at least this big (as stored: a .gz counts compressed) parse in a
 # child process on the other core instead of a thread; 0 = whenever the size is known,
-# negative = never. From 64 MiB (some 4,000 PubMed records) by default: parsing a new
-# record (lxml, the source digest, its derived values) holds the GIL for longer than
-# the writer's own Python, and a process frees the writer of it; its start-up (about
-# half a second) and pickling only pay back on large files. (bench/README.md.)
-EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES = env_int(
-    "EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES", 64 * 1024 * 1024
-)
+# negative = never. Never by default: on 2 cores an import is bound by the writer and
+# PostgreSQL, which take turns, and parsing in a thread fits in the writer's waits;
+# 30,000 records imported at the same rate both ways (~250 rec/s here), and the
+# process adds its own memory (~220 MB) and start-up. (bench/README.md.)
+EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES = env_int("EVIDB_IMPORT_PARSE_PROCESS_MIN_BYTES", -1)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 
