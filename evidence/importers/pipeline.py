@@ -122,9 +122,13 @@ def checked_chunks(items: Iterable[ParsedItem], batch_size: int) -> Iterator[lis
             yield chunk
         if failure is not None:
             raise failure
-        asked = bool(chunk) and isinstance(chunk[-1], KnownQuery)
-        if len(chunk) < batch_size and not asked:
+        if len(chunk) < batch_size and _query_ending(chunk) is None:
             return
+
+
+def _query_ending(chunk: list[Item]) -> KnownQuery | None:
+    """The query a chunk ends with: the parser waits until the consumer answers it."""
+    return chunk[-1] if chunk and isinstance(chunk[-1], KnownQuery) else None
 
 
 def _checked(items: Iterable[ParsedItem]) -> Iterator[Item]:
@@ -244,8 +248,8 @@ def parse_ahead(
         "format": format,
         "max_decompressed_bytes": max_decompressed_bytes,
         "batch_size": batch_size,
+        "ask_known": ask_known,
     }
-    options["ask_known"] = ask_known
     producer = _ParserProcess(stream, options) if in_process else _ParserThread(stream, options)
     with producer:
         yield _read_messages(producer.receive)
@@ -314,8 +318,8 @@ class _ParserThread:
 
     def _put(self, message: Message) -> bool:
         kind, payload = message
-        if kind == "chunk" and payload and isinstance(payload[-1], KnownQuery):
-            self._query = payload[-1]
+        if kind == "chunk" and (query := _query_ending(payload)) is not None:
+            self._query = query
         while not self._stop.is_set():
             try:
                 self._handover.put(message, timeout=0.1)
@@ -416,8 +420,8 @@ class _ParserProcess:
                 f"finishing (exit code {self._wait(_JOIN_SECONDS)})"
             ) from None
         message = _decode(data)
-        if message[0] == "chunk" and message[1] and isinstance(message[1][-1], KnownQuery):
-            message[1][-1].relay_to(self._answer)
+        if message[0] == "chunk" and (query := _query_ending(message[1])) is not None:
+            query.relay_to(self._answer)
         if message[0] in ("done", "failed"):
             self._finished = True
         if message[0] == "failed":
@@ -564,8 +568,8 @@ def _child_main(config: dict[str, Any]) -> None:
 
     def emit_answerable(message: Message) -> bool:
         kind, payload = message
-        if kind == "chunk" and payload and isinstance(payload[-1], KnownQuery):
-            payload[-1].fetch_from(receive_answer)
+        if kind == "chunk" and (query := _query_ending(payload)) is not None:
+            query.fetch_from(receive_answer)
         return emit(message)
 
     source = _InputPipe(Connection(config["source"], writable=False))
