@@ -87,17 +87,11 @@ def remove(connection: BaseDatabaseWrapper, references: tuple[Reference, ...] = 
                 cursor.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
-def _by_table(references: tuple[Reference, ...]) -> dict[str, list[Reference]]:
+def _grouped(references: tuple[Reference, ...], by: str) -> dict[str, list[Reference]]:
+    """The references by their ``table`` or their ``target``, in order."""
     grouped: dict[str, list[Reference]] = defaultdict(list)
     for reference in references:
-        grouped[reference.table].append(reference)
-    return grouped
-
-
-def _by_target(references: tuple[Reference, ...]) -> dict[str, list[Reference]]:
-    grouped: dict[str, list[Reference]] = defaultdict(list)
-    for reference in references:
-        grouped[reference.target].append(reference)
+        grouped[getattr(reference, by)].append(reference)
     return grouped
 
 
@@ -110,7 +104,7 @@ def _raise(message_sql: str, detail_sql: str) -> str:
 
 def _postgresql(references: tuple[Reference, ...]) -> list[str]:
     statements: list[str] = []
-    for table, refs in _by_table(references).items():
+    for table, refs in _grouped(references, "table").items():
         body = []
         for ref in refs:
             # One statement locks what the new rows reference and counts it; an id is
@@ -147,7 +141,7 @@ def _postgresql(references: tuple[Reference, ...]) -> list[str]:
                 f'ON "{table}" REFERENCING NEW TABLE AS new_rows '
                 f'FOR EACH STATEMENT EXECUTE FUNCTION "{function}"()'
             )
-    for target, refs in _by_target(references).items():
+    for target, refs in _grouped(references, "target").items():
         body = []
         for ref in refs:
             body.append(
@@ -205,7 +199,7 @@ def _sqlite_trigger_names(references: tuple[Reference, ...]) -> list[str]:
     for ref in references:
         for event in ("insert", "update"):
             names.append(f"{_PREFIX}_{ref.table}_{ref.column}_{event}")
-    names += [f"{_PREFIX}_{target}_id_fixed" for target in _by_target(references)]
+    names += [f"{_PREFIX}_{target}_id_fixed" for target in _grouped(references, "target")]
     return names
 
 
@@ -223,7 +217,7 @@ def _sqlite(references: tuple[Reference, ...]) -> list[str]:
                 f'BEFORE {on} ON "{ref.table}" FOR EACH ROW WHEN {missing} '
                 f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
             )
-    for target in _by_target(references):
+    for target in _grouped(references, "target"):
         statements.append(
             f'CREATE TRIGGER IF NOT EXISTS "{_PREFIX}_{target}_id_fixed" '
             f'BEFORE UPDATE OF id ON "{target}" FOR EACH ROW WHEN OLD.id <> NEW.id '

@@ -54,6 +54,19 @@ class _RollBack(Exception):
     """Raised inside the import transaction to undo it (dry run or invalid records)."""
 
 
+# The counts an ImportRun keeps of its report.
+REPORT_COUNTS = (
+    "created",
+    "updated",
+    "unchanged",
+    "merged",
+    "skipped",
+    "failed",
+    "deleted",
+    "records_seen",
+)
+
+
 @dataclass
 class ImportReport:
     """Counts and messages of one run; messages are capped, counts are exact."""
@@ -256,16 +269,7 @@ def _save_run(run: ImportRun, report: ImportReport) -> None:
                 "message": f"{report.dropped_messages} more messages not stored",
             }
         )
-    for name in (
-        "created",
-        "updated",
-        "unchanged",
-        "merged",
-        "skipped",
-        "failed",
-        "deleted",
-        "records_seen",
-    ):
+    for name in REPORT_COUNTS:
         setattr(run, name, getattr(report, name))
     run.messages = report.messages
     run.finished_at = timezone.now()

@@ -25,6 +25,7 @@ from evidence.importers import pipeline
 from evidence.importers.records import ParseError, SourceLocation
 from evidence.models import ImportRun, ImportStatus, Study
 from evidence.services import study_import
+from evidence.services.importing import REPORT_COUNTS
 from evidence.services.writer import BatchWriter
 from tests.conftest import REPO_ROOT
 from tests.evidence.services.conftest import medline, medline_record
@@ -33,19 +34,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 
 NEVER = -1  # the thread path, whatever the size
 
-REPORT_FIELDS = (
-    "status",
-    "format",
-    "created",
-    "updated",
-    "unchanged",
-    "merged",
-    "skipped",
-    "failed",
-    "deleted",
-    "records_seen",
-    "messages",
-)
+REPORT_FIELDS = ("status", "format", *REPORT_COUNTS, "messages")
 
 
 def rows() -> dict[str, list[tuple]]:
