@@ -242,10 +242,11 @@ def _consume(
                 report.records_seen += 1
                 report.unchanged += 1
             elif isinstance(item, KnownQuery):
-                # The answer must see every record before the query written.
-                writer.write(batch, derived)
-                batch, derived = [], []
-                item.answer(writer.known_digests(item.pairs))
+                # Answered without writing the batch first: the answer leaves out
+                # what the batch's records could change, and the parser goes on
+                # while the batch fills (writing it here would stall the parser
+                # until it was written, then the writer until the next batch filled).
+                item.answer(writer.known_digests(item.pairs, zip(batch, derived, strict=True)))
             elif isinstance(item, DeletedCitations):
                 writer.write(batch, derived)
                 batch, derived = [], []

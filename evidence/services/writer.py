@@ -169,7 +169,7 @@ LOOKUP_COLUMNS = {
 }
 
 
-KNOWN_COLUMNS = ("id", "pmid", "import_fingerprint")
+KNOWN_COLUMNS = ("id", "pmid", "import_fingerprint", "doi", "pmcid", "title_key", "pub_year")
 
 
 @dataclass
@@ -295,23 +295,56 @@ class BatchWriter:
         finally:
             self.derived.clear()
 
-    def known_digests(self, pairs: list[tuple[int, str]]) -> set[str]:
+    def known_digests(
+        self,
+        pairs: list[tuple[int, str]],
+        pending: Iterable[tuple[StudyRecord, values.Derived | None]] = (),
+    ) -> set[str]:
         """The digests of ``pairs`` (PMID, source digest) that the study with that PMID
         was last imported from, unless this run has written that study already (its
-        content may differ from what the digest says until the run ends)."""
-        stored = {
-            pmid: (study_id, digest)
-            for study_id, pmid, digest in select_in(
-                Study, "pmid", sorted({pmid for pmid, _ in pairs}), KNOWN_COLUMNS
+        content may differ from what the digest says until the run ends).
+
+        ``pending`` are the records read before the query and not written yet. A study
+        one of them could match (it shares a PMID, DOI, PMCID or title and year with
+        it) is not answered as known: that record may change it. The consumer need not
+        write them first, so parsing and writing keep overlapping. Not known is always
+        a safe answer: the article is then read and compared like any other.
+        """
+        claimed: set[str] = set()
+        for record, derived in pending:
+            keys = self._match_keys(record, derived)
+            if not keys:
+                return set()  # matched by its abstract alone: could be any study
+            claimed |= keys
+        asked = set(pairs)
+        known: set[str] = set()
+        for study_id, pmid, digest, doi, pmcid, title_key, pub_year in select_in(
+            Study, "pmid", sorted({pmid for pmid, _ in pairs}), KNOWN_COLUMNS
+        ):
+            if study_id in self.touched or (pmid, digest) not in asked:
+                continue
+            keys = {f"pmid:{pmid}", f"doi:{doi}", f"pmcid:{pmcid}"}
+            if title_key:
+                keys.add(f"title:{title_key}|{pub_year}")
+            if not keys & claimed:
+                known.add(digest)
+        return known
+
+    def _match_keys(self, record: StudyRecord, derived: values.Derived | None) -> set[str]:
+        """Every key ``_match`` could find a study by for ``record``."""
+        keys = {
+            f"{name}:{value}"
+            for name, value in (
+                ("pmid", _pmid(record.pmid)),
+                ("doi", record.doi),
+                ("pmcid", record.pmcid),
             )
+            if value
         }
-        return {
-            digest
-            for pmid, digest in pairs
-            if (found := stored.get(pmid)) is not None
-            and found[1] == digest
-            and found[0] not in self.touched
-        }
+        title_key = (derived or values.derive(record, full=False)).title_key
+        if title_key:
+            keys.add(f"title:{title_key}|{record.pub_date.year}")
+        return keys
 
     def _d(self, record: StudyRecord) -> values.Derived:
         """The record's derived values for matching, computed here if the parser did not."""

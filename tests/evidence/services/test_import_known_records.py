@@ -203,3 +203,31 @@ def test_the_parser_thread_and_process_both_get_the_answer(sample, in_process):
                     items.append(item)
     assert [type(item) for item in items] == [KnownRecord] * 10
     assert {item.digest for item in items} == digests
+
+
+@pytest.mark.django_db
+def test_an_unwritten_record_matching_by_doi_keeps_the_article_from_being_known(
+    sample, monkeypatch
+):
+    """The query is answered before the records read ahead of it are written: one of
+    them (another PMID, the same DOI) changes the study, so the article carrying the
+    study's stored bytes must be read and compared, as when every record is read."""
+    study_import(stream=io.BytesIO(sample), source_name=SAMPLE)
+    head, found, tail = articles(sample)
+    index = next(i for i, item in enumerate(found) if b'IdType="doi"' in item)
+    pmid = re.search(rb"<PMID[^>]*>(\d+)</PMID>", found[index]).group(1)
+    other = re.sub(rb"(<PMID[^>]*>)\d+(</PMID>)", rb"\g<1>99999999\g<2>", found[index])
+    other = other.replace(b"<ArticleTitle>", b"<ArticleTitle>Changed ", 1)
+    unchanged = [item for i, item in enumerate(found) if i != index]
+    # Groups of two: the first finds an unchanged article, so the second is asked too.
+    data = document(head, [unchanged[0], other, found[index], unchanged[1]], tail)
+    monkeypatch.setattr(pubmed_xml, "_KNOWN_GROUP", 2)
+
+    with transaction.atomic():
+        asked = study_import(stream=io.BytesIO(data), source_name="again.xml")
+        result = (report_of(asked), rows_of())
+        transaction.set_rollback(True)
+    monkeypatch.setattr(registry, "_ASKS_KNOWN", frozenset())  # read every record
+    read = study_import(stream=io.BytesIO(data), source_name="again.xml")
+    assert result == (report_of(read), rows_of())
+    assert not Study.objects.get(pmid=int(pmid)).title.startswith("Changed ")
