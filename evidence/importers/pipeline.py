@@ -40,6 +40,7 @@ reaped. A child whose parent dies sees its pipes close and exits.
 
 from __future__ import annotations
 
+import contextlib
 import copyreg
 import dataclasses
 import gc
@@ -128,7 +129,13 @@ def checked_chunks(items: Iterable[ParsedItem], batch_size: int) -> Iterator[lis
 
 def _query_ending(chunk: list[Item]) -> KnownQuery | None:
     """The query a chunk ends with: the parser waits until the consumer answers it."""
-    return chunk[-1] if chunk and isinstance(chunk[-1], KnownQuery) else None
+    last = chunk[-1] if chunk else None
+    return last if isinstance(last, KnownQuery) and not last.probe else None
+
+
+def _queries(chunk: list[Item]) -> list[KnownQuery]:
+    """Every query in a chunk: probes anywhere, and the one it may end with."""
+    return [item for item in chunk if isinstance(item, KnownQuery)]
 
 
 def _checked(items: Iterable[ParsedItem]) -> Iterator[Item]:
@@ -154,8 +161,9 @@ def _take(iterator: Iterator[Item], size: int) -> tuple[list[Item], BaseExceptio
     try:
         for item in iterator:
             chunk.append(item)
-            # A query goes out at once: the parser waits for its answer.
-            if len(chunk) >= size or isinstance(item, KnownQuery):
+            # A query goes out at once: the parser waits for its answer. A probe
+            # waits for the chunk: the parser reads on meanwhile.
+            if len(chunk) >= size or (isinstance(item, KnownQuery) and not item.probe):
                 break
     except BaseException as exc:  # reported after the items read before it
         return chunk, exc
@@ -420,8 +428,9 @@ class _ParserProcess:
                 f"finishing (exit code {self._wait(_JOIN_SECONDS)})"
             ) from None
         message = _decode(data)
-        if message[0] == "chunk" and (query := _query_ending(message[1])) is not None:
-            query.relay_to(self._answer)
+        if message[0] == "chunk":
+            for query in _queries(message[1]):
+                query.relay_to(self._answer)
         if message[0] in ("done", "failed"):
             self._finished = True
         if message[0] == "failed":
@@ -433,7 +442,10 @@ class _ParserProcess:
 
     def _answer(self, digests: set[str]) -> None:
         assert self._answers is not None
-        self._answers.send_bytes(pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
+        # A broken pipe: the child has exited, after its last chunk (which may hold a
+        # probe it does not wait for) or because it died, which receive() reports.
+        with contextlib.suppress(BrokenPipeError):
+            self._answers.send_bytes(pickle.dumps(digests, protocol=pickle.HIGHEST_PROTOCOL))
 
     def _raise_feeder_error(self) -> None:
         if self._feeder is not None and self._feeder.error is not None:
@@ -568,8 +580,10 @@ def _child_main(config: dict[str, Any]) -> None:
 
     def emit_answerable(message: Message) -> bool:
         kind, payload = message
-        if kind == "chunk" and (query := _query_ending(payload)) is not None:
-            query.fetch_from(receive_answer)
+        if kind == "chunk":
+            # Answers come back in the order of the queries, one query out at a time.
+            for query in _queries(payload):
+                query.fetch_from(receive_answer, answers.poll)
         return emit(message)
 
     source = _InputPipe(Connection(config["source"], writable=False))

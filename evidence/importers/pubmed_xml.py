@@ -22,7 +22,7 @@ import calendar
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import BinaryIO
 
 from lxml import etree
@@ -109,15 +109,16 @@ def parse(
     ``ask_known``, articles are taken in groups: a ``KnownQuery`` asks the consumer
     which (PMID, digest) pairs the database holds already, and those articles come
     back as ``KnownRecord`` without being read, which is most of the parsing cost of a
-    re-import. A query that finds nothing makes the next ones rarer (a new file would
-    otherwise wait on the writer for every group).
+    re-import. After a query that finds nothing, the next groups are read without
+    waiting (a new file would otherwise wait on the writer for every group): each then
+    only probes, and asking starts again once a probe finds a known article.
     """
     source = _screen_prolog(stream, source_name)
     events = etree.iterparse(source, events=("end",), tag=_RECORD_TAGS, **_PARSER_OPTIONS)
     count = 0
     group: list[tuple[etree._Element, SourceLocation, int | None, str]] = []
     group_size = _KNOWN_GROUP if ask_known else 1
-    pause = skip = 0
+    asker = _Asker() if ask_known else None
     try:
         for _event, elem in events:
             if count == 0:
@@ -133,17 +134,11 @@ def parse(
             group.append((elem, location, pmid, digest))
             if len(group) < group_size:
                 continue
-            known: set[str] = set()
-            if skip:
-                skip -= 1
-            elif ask_known:
-                known = yield from _ask(group)
-                pause = 0 if known else min(pause * 2 or 1, _KNOWN_MAX_PAUSE)
-                skip = pause
-            yield from _read_group(group, known)
+            known, ahead = (yield from asker.ask(group)) if asker else (set(), [])
+            yield from _read_group(group, known, ahead)
         if group:
-            known = (yield from _ask(group)) if ask_known and not skip else set()
-            yield from _read_group(group, known)
+            known, ahead = (yield from asker.ask(group)) if asker else (set(), [])
+            yield from _read_group(group, known, ahead)
         if count == 0 and events.root is not None:
             _check_document(events.root.getroottree(), source_name)
     except etree.XMLSyntaxError as exc:
@@ -159,10 +154,10 @@ def parse(
         raise
 
 
-# Articles per KnownQuery, and the most groups read without asking after a query that
-# found nothing (the pause doubles from 1 while queries keep finding nothing).
+# Articles per KnownQuery, and how long (seconds) the parser waits for an answer
+# before it reads the articles anyway.
 _KNOWN_GROUP = 250
-_KNOWN_MAX_PAUSE = 32
+_ANSWER_GRACE = 0.1
 # Part of every source digest: change it when what is read from an article changes, so
 # that articles imported by the older reading are read again instead of skipped.
 _DIGEST_KEY = b"evidb pubmed-xml reader 1"
@@ -173,32 +168,77 @@ def _article_pmid(elem: etree._Element) -> int | None:
     return int(text) if text and text.strip().isdigit() else None
 
 
-def _ask(group: list) -> Iterator[KnownQuery]:
-    """Yield a query for the group's articles; return the digests the database holds.
+class _Asker:
+    """Whether to ask about a group of articles, and how.
 
-    A PMID twice in one group is never skipped: the first copy may change the study
-    the second one would be compared with.
+    The consumer answers a query when it reaches it, which may be after it has written
+    a batch: seconds. Asking pays when articles are known (a re-import, where the
+    consumer answers at once); for a new file, waiting for each answer would stall the
+    parser. So a query that finds nothing turns the next ones into probes: the group
+    is read at once without waiting, and the answer, whenever it comes, only says
+    whether to ask again. One query is out at a time, so answers come back in order.
+    """
+
+    def __init__(self) -> None:
+        self.asking = True  # the first group asks: the consumer has nothing to write yet
+        self.probe: KnownQuery | None = None
+
+    def ask(
+        self, group: list
+    ) -> Generator[KnownQuery, None, tuple[set[str], list[list[ParsedItem]]]]:
+        """Yield a query for the group if one is due; return the digests of its known
+        articles, and its first articles as read while waiting for the answer."""
+        if self.probe is not None:
+            if not self.probe.ready():
+                return set(), []  # read the group; ask when the probe has come back
+            self.asking = bool(self.probe.wait())
+            self.probe = None
+        query = _query(group, probe=not self.asking)
+        if query is None:
+            return set(), []
+        yield query
+        if query.probe:
+            self.probe = query
+            return set(), []
+        # An answer that is late (the consumer is writing a batch) is waited for
+        # reading the articles in order, in case they are wanted. A re-import's answer
+        # comes within the grace, so nothing is read in vain there.
+        ahead: list[list[ParsedItem]] = []
+        if not query.ready(_ANSWER_GRACE):
+            for elem, location, _pmid, digest in group:
+                if query.ready():
+                    break
+                ahead.append(_read_article(elem, location, digest))
+        known = query.wait()
+        self.asking = bool(known)
+        return known, ahead
+
+
+def _query(group: list, *, probe: bool) -> KnownQuery | None:
+    """The query for a group's articles, if it has any to ask about.
+
+    A PMID twice in one group is never asked about: the first copy may change the
+    study the second one would be compared with.
     """
     repeats = Counter(pmid for _, _, pmid, _ in group if pmid is not None)
     pairs = [
         (pmid, digest) for _, _, pmid, digest in group if pmid is not None and repeats[pmid] == 1
     ]
-    if not pairs:
-        return set()
-    query = KnownQuery(pairs)
-    yield query
-    return query.wait()
+    return KnownQuery(pairs, probe=probe) if pairs else None
 
 
-def _read_group(group: list, known: set[str]) -> Iterator[ParsedItem]:
-    for elem, location, pmid, digest in group:
+def _read_group(
+    group: list, known: set[str], ahead: Sequence[list[ParsedItem]] = ()
+) -> Iterator[ParsedItem]:
+    """The group's items in order: ``ahead`` holds those of its first articles, read
+    already; a known article becomes a ``KnownRecord`` whether read or not."""
+    for index, (elem, location, pmid, digest) in enumerate(group):
         if pmid is not None and digest in known:
             items: list[ParsedItem] = [KnownRecord(location, pmid, digest)]
+        elif index < len(ahead):
+            items = ahead[index]
         else:
-            items = _read_item(elem, location)
-            for item in items:
-                if isinstance(item, StudyRecord):
-                    item.source_digest = digest or ""
+            items = _read_article(elem, location, digest)
         # Free the record and everything before it: the root would otherwise keep
         # every record of the file alive until the end.
         elem.clear()
@@ -208,6 +248,16 @@ def _read_group(group: list, known: set[str]) -> Iterator[ParsedItem]:
                 del parent[0]
         yield from items
     group.clear()
+
+
+def _read_article(
+    elem: etree._Element, location: SourceLocation, digest: str | None
+) -> list[ParsedItem]:
+    items = _read_item(elem, location)
+    for item in items:
+        if isinstance(item, StudyRecord):
+            item.source_digest = digest or ""
+    return items
 
 
 # ---------------------------------------------------------------------------------------

@@ -250,19 +250,24 @@ class StudyRecord:
 class KnownQuery:
     """The parser asks which of these records the database holds already, byte for byte.
 
-    ``pairs`` are (PMID, source digest). The consumer, having written every record
-    before the query, answers with the digests it holds for those PMIDs; the parser
-    then yields a ``KnownRecord`` for each of them instead of reading it. Only a parser
-    running beside the writer asks, and it waits for the answer.
+    ``pairs`` are (PMID, source digest). The consumer answers, when it reaches the
+    query, with the digests it holds for those PMIDs, leaving out any study that the
+    records before the query could still change; the parser then yields a
+    ``KnownRecord`` for each of them instead of reading it. Only a parser running
+    beside the writer asks, and it waits for the answer, unless the query is a
+    ``probe``: then it has read the records already, and the answer only tells it
+    whether asking is worth waiting for again.
     """
 
     pairs: list[tuple[int, str]]
+    probe: bool = False
     _answer: set[str] = field(default_factory=set)
     _answered: threading.Event = field(default_factory=threading.Event)
     # Across processes (the parser in a child): the parent's copy relays the answer
     # through a pipe, from which the child's copy fetches it.
     _relay: Callable[[set[str]], None] | None = None
     _fetch: Callable[[], set[str]] | None = None
+    _arrived: Callable[[float], bool] | None = None
 
     def answer(self, digests: set[str]) -> None:
         if self._relay is not None:
@@ -277,14 +282,21 @@ class KnownQuery:
         self._answered.wait()
         return self._answer
 
+    def ready(self, timeout: float = 0.0) -> bool:
+        """Whether ``wait`` would return at once, after waiting up to ``timeout`` s."""
+        if self._arrived is not None:
+            return self._arrived(timeout)
+        return self._answered.wait(timeout)
+
     def relay_to(self, send: Callable[[set[str]], None]) -> None:
         self._relay = send
 
-    def fetch_from(self, receive: Callable[[], set[str]]) -> None:
+    def fetch_from(self, receive: Callable[[], set[str]], arrived: Callable[[float], bool]) -> None:
         self._fetch = receive
+        self._arrived = arrived
 
     def __reduce__(self):
-        return (KnownQuery, (self.pairs,))
+        return (KnownQuery, (self.pairs, self.probe))
 
 
 @dataclass(slots=True)
