@@ -31,6 +31,7 @@ _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 _DOI_PREFIX_RE = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/)", re.IGNORECASE
 )
+_DOI_SUFFIX_RE = re.compile(r"\s*\[doi\]$", re.IGNORECASE)
 _PMCID_RE = re.compile(r"^(?:pmc(?:id)?:?\s*)?(?:pmc)?0*(\d{1,9})$", re.IGNORECASE)
 _ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
 _ISSN_RE = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
@@ -43,6 +44,8 @@ def normalize_pmid(value: str | int | None) -> str:
     text = str(value).strip()
     if not text:
         return ""
+    if text.isascii() and text.isdigit() and len(text) <= 9 and text[0] != "0":
+        return text  # the common case, as PubMed writes it: no regex needed
     match = _PMID_RE.match(text)
     if not match or int(match.group(1)) == 0:
         raise InvalidIdentifier(f"not a PubMed ID: {text!r}")
@@ -61,7 +64,7 @@ def normalize_doi(value: str | None) -> str:
         return ""
     text = _DOI_PREFIX_RE.sub("", text).strip()
     # Exports sometimes append "[doi]" (MEDLINE LID) or trailing punctuation.
-    text = re.sub(r"\s*\[doi\]$", "", text, flags=re.IGNORECASE).rstrip(".,;")
+    text = _DOI_SUFFIX_RE.sub("", text).rstrip(".,;")
     text = text.lower()
     if not _DOI_RE.match(text):
         raise InvalidIdentifier(f"not a DOI: {value.strip()!r}")

@@ -58,6 +58,20 @@ def test_pmid_and_pmcid_normalisation():
         identifiers.normalize_pmcid("PMCX1")
 
 
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("33081809", "33081809"), (" 7 ", "7"), ("007", "7"), ("999999999", "999999999")],
+)
+def test_plain_pmids_are_kept(raw, expected):
+    assert identifiers.normalize_pmid(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0", "000", "1234567890", "-5", "1e5"])
+def test_numbers_that_are_not_pmids_are_refused(raw):
+    with pytest.raises(identifiers.InvalidIdentifier):
+        identifiers.normalize_pmid(raw)
+
+
 def test_title_key_ignores_case_punctuation_and_accents_but_keeps_scripts():
     key = identifiers.normalize_title
     assert key("Mesenchymal Stromal Cells for Osteonécrosis.") == key(

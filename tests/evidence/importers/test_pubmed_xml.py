@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from evidence.importers import pubmed_xml
 from evidence.importers.pubmed_xml import parse
 from evidence.importers.records import (
     DatePrecision,
@@ -804,3 +805,22 @@ def test_first_record_arrives_before_the_file_is_read():
 
     assert first.pmid == "1"
     assert stream.bytes_read < len(data) / 10
+
+
+@pytest.mark.parametrize(
+    ("citation", "year"),
+    [
+        ("Smith J. Lancet. 2009;373(9670):1-9.", 2009),
+        ("J Appl Physiol (1985). 2009 Oct;107(4):1-5.", 2009),  # journal's name, then year
+        ("Smith J (2009) A study. Nature 1:2.", 2009),  # author-year: only in parentheses
+        ("Doe A (1999) and Roe B (2004).", 1999),
+        ("Report 120095, page 19201.", None),  # inside longer numbers
+        ("Volume 2019a, 1899 pages", 2019),
+        ("No year here.", None),
+        ("(2020", 2020),
+        ("2021)", 2021),
+        ("", None),
+    ],
+)
+def test_year_of_a_free_text_citation(citation, year):
+    assert pubmed_xml._citation_year(citation) == year
