@@ -573,8 +573,10 @@ class BatchWriter:
             for jid, issn, eissn in Journal.objects.filter(
                 Q(issn__in=chunk) | Q(eissn__in=chunk)
             ).values_list("id", "issn", "eissn"):
-                by_issn.setdefault(issn, jid)
-                by_issn.setdefault(eissn, jid)
+                # Not the empty one: it would match every journal lacking that ISSN.
+                for known in (issn, eissn):
+                    if known:
+                        by_issn.setdefault(known, jid)
         for chunk in chunked(sorted(titles)):
             for jid, title in (
                 Journal.objects.annotate(t=Lower("title"))

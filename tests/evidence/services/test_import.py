@@ -254,6 +254,28 @@ def test_authors_and_journals_are_shared_across_studies(run_import):
     assert Authorship.objects.count() == 2
 
 
+def test_a_new_journal_is_never_taken_for_a_known_one_without_its_other_issn(run_import):
+    """Journals are found by print or electronic ISSN: a journal held with only a print
+    ISSN must not lend itself, through its empty electronic one, to every new journal
+    that has no electronic ISSN either."""
+    run_import(medline(medline_record("111", "Known", "IS  - 0028-4793 (Print)")))
+    run_import(
+        medline(
+            medline_record("222", "Same journal", "IS  - 0028-4793 (Print)"),
+            medline_record(
+                "333",
+                "Another journal",
+                "IS  - 0140-6736 (Print)",
+                "TA  - Lancet",
+                "JT  - The Lancet",
+            ).replace("TA  - J Test\nJT  - Journal of Tests\n", ""),
+        )
+    )
+    journals = dict(Study.objects.values_list("pmid", "journal__issn"))
+    assert journals == {111: "0028-4793", 222: "0028-4793", 333: "0140-6736"}
+    assert Journal.objects.count() == 2
+
+
 def test_delete_citation_removes_uncurated_and_excludes_curated(run_import):
     plain = StudyFactory(pmid=1001)
     curated = StudyFactory(pmid=1002, review_status=ReviewStatus.REVIEWED)
