@@ -80,9 +80,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Checked", "Item", "checked_chunks", "parse_ahead", "produce", "stream_size"]
 
-# Chunks the parser thread may have ready before the writer takes them. The process
-# is held back by its pipe instead: one chunk in the pipe, the next one being parsed.
-_AHEAD = 2
+# Chunks per batch of the consumer, and chunks the parser thread may have ready before
+# the writer takes them (two batches). The process is held back by its pipe instead:
+# one chunk in the pipe, the next one being parsed.
+_CHUNKS_PER_BATCH = 4
+_AHEAD = 2 * _CHUNKS_PER_BATCH
 # The feeder copies the stream in pieces this big; the pipes are enlarged to match
 # (Linux's default limit for an unprivileged process), so each piece is one write.
 _FEED_SIZE = 1024 * 1024
@@ -243,6 +245,9 @@ def parse_ahead(
 ) -> Iterator[tuple[str, Iterator[list[Item]]]]:
     """(format, chunks of checked items) for ``stream``, parsed in a thread or a process.
 
+    Chunks hold at most a quarter of ``batch_size`` items, so that a consumer writing
+    smaller batches first gets them early; the producer runs up to two batches ahead.
+
     Entering raises ParseError when ``parse_source`` does (unknown or undetectable
     format); the chunk iterator raises the ParseError or other exception that ended the
     stream, after the chunks before it. The caller's stream is not closed.
@@ -255,7 +260,7 @@ def parse_ahead(
         "source_name": source_name,
         "format": format,
         "max_decompressed_bytes": max_decompressed_bytes,
-        "batch_size": batch_size,
+        "batch_size": max(1, batch_size // _CHUNKS_PER_BATCH),
         "ask_known": ask_known,
     }
     producer = _ParserProcess(stream, options) if in_process else _ParserThread(stream, options)

@@ -216,6 +216,10 @@ def _consume(
     """
     batch: list[StudyRecord] = []
     derived: list[Derived] = []
+    # The first batches are small and double up to batch_size: the database starts
+    # working while the parser is still on the first thousand records. Sizes depend
+    # on the file alone, never on timing, so the same file is always written alike.
+    target = max(1, batch_size // 8)
     while True:
         try:
             chunk = next(chunks)
@@ -251,9 +255,10 @@ def _consume(
                 writer.write(batch, derived)
                 batch, derived = [], []
                 writer.delete(item)
-        if len(batch) >= batch_size:
+        if len(batch) >= target:
             writer.write(batch, derived)
             batch, derived = [], []
+            target = min(target * 2, batch_size)
         if progress:
             progress(report.records_seen)
     writer.write(batch, derived)

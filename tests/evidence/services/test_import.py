@@ -359,3 +359,24 @@ def test_curated_import_query_count_does_not_grow_with_batch_size(run_import):
     assert (study.limitations.count(), study.research_gaps.count()) == (1, 1)
     assert study.effect_sizes.get().ci_upper == 0.9
     assert study.appraisal.concepts.get().name == "blood supply"
+
+
+def test_batches_start_small_and_double_whatever_the_timing(run_import, monkeypatch):
+    """The database gets its first batch early, and batch sizes depend on the file
+    alone: the same file is always written in the same batches."""
+    from evidence.services.writer import BatchWriter
+
+    sizes: list[int] = []
+    write = BatchWriter.write
+
+    def recording_write(self, records, derived=None):
+        if records:
+            sizes.append(len(records))
+        return write(self, records, derived)
+
+    monkeypatch.setattr(BatchWriter, "write", recording_write)
+    records = [medline_record(str(100 + number), f"Study {number}") for number in range(20)]
+    run = run_import(medline(*records), batch_size=8)
+    assert run.created == 20
+    # Chunks of 2 (a quarter of the batch): 2, 2, then 4, then full batches of 8.
+    assert sizes == [2, 2, 4, 8, 4]
