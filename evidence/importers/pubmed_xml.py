@@ -200,8 +200,8 @@ class _Asker:
         if query.probe:
             self.probe = query
             return set(), []
-        # An answer that is late (the consumer is writing a batch) is waited for
-        # reading the articles in order, in case they are wanted. A re-import's answer
+        # While a late answer is on its way (the consumer is writing a batch), the
+        # articles are read in order, in case they are wanted. A re-import's answer
         # comes within the grace, so nothing is read in vain there.
         ahead: list[list[ParsedItem]] = []
         if not query.ready(_ANSWER_GRACE):
