@@ -47,6 +47,7 @@ from evidence.models import (
 from evidence.models.appraisal import REPORTED_FIELDS
 from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
 from evidence.search import build_search_document, refresh_search_document
+from evidence.services.importing import REPORT_COUNTS
 
 # --- shared pieces -----------------------------------------------------------------------
 
@@ -920,14 +921,7 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "options",
             "started_at",
             "finished_at",
-            "records_seen",
-            "created",
-            "updated",
-            "unchanged",
-            "merged",
-            "skipped",
-            "failed",
-            "deleted",
+            *REPORT_COUNTS,
             "messages",
         ]
         read_only_fields = fields

@@ -13,8 +13,11 @@ valid records go in and the invalid ones are listed.
 
 from __future__ import annotations
 
+import gc
 import logging
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
@@ -48,14 +51,18 @@ logger = logging.getLogger(__name__)
 ON_DUPLICATE_CHOICES = ("update", "skip")
 BATCH_SIZE = 1000
 MAX_MESSAGES = 1000
+# Allocations between two young-generation collections while an import runs (Python's
+# default: 700). See _spaced_collections.
+IMPORT_GC_THRESHOLD = 100_000
 
 
 class _RollBack(Exception):
     """Raised inside the import transaction to undo it (dry run or invalid records)."""
 
 
-# The counts an ImportRun keeps of its report.
+# The counts an ImportRun keeps of its report, in the order the API shows them.
 REPORT_COUNTS = (
+    "records_seen",
     "created",
     "updated",
     "unchanged",
@@ -63,7 +70,6 @@ REPORT_COUNTS = (
     "skipped",
     "failed",
     "deleted",
-    "records_seen",
 )
 
 
@@ -123,13 +129,19 @@ def study_import(
     status = ImportStatus.FAILED
     try:
         try:
-            with transaction.atomic():
+            with _spaced_collections(), transaction.atomic():
                 if connection.vendor == "postgresql":
                     # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: left so,
                     # every check of a large import queues up and runs at COMMIT after
                     # parsing ends. Checked per statement, they overlap with parsing.
                     with connection.cursor() as cursor:
                         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+                        # Every batch lookup has an index and stays an index lookup,
+                        # linear in the batch, however large the table. The planner's
+                        # statistics lag the tables this transaction grows, and
+                        # between two ANALYZEs it chose seq scans of whole tables
+                        # (citations: 260,000 rows, twice a batch, to find none).
+                        cursor.execute("SET LOCAL enable_seqscan = off")
                 with parse_ahead(
                     stream,
                     source_name=source_name,
@@ -178,6 +190,39 @@ def study_import(
         report.failed,
     )
     return run
+
+
+_collections_lock = threading.Lock()
+_imports_running = 0
+_thresholds_before: tuple[int, ...] = ()
+
+
+@contextmanager
+def _spaced_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while imports run.
+
+    A batch allocates some 100,000 objects that all stay alive until it is written, so
+    a collection every 700 allocations finds nothing to free, and the collections of
+    the older generations walk the records parsed ahead as well: 0.28 ms of CPU per
+    record on 10,000 records, 14 % of the client's. Records hold no reference cycles;
+    collections still run, a hundred times less often. The thresholds are the
+    process's, so the first of concurrent imports raises them and the last restores
+    them.
+    """
+    global _imports_running, _thresholds_before
+    with _collections_lock:
+        if _imports_running == 0:
+            _thresholds_before = gc.get_threshold()
+            first, *older = _thresholds_before
+            gc.set_threshold(max(first, IMPORT_GC_THRESHOLD), *older)
+        _imports_running += 1
+    try:
+        yield
+    finally:
+        with _collections_lock:
+            _imports_running -= 1
+            if _imports_running == 0:
+                gc.set_threshold(*_thresholds_before)
 
 
 def _discard_counts(report: ImportReport) -> None:

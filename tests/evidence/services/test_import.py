@@ -380,3 +380,68 @@ def test_batches_start_small_and_double_whatever_the_timing(run_import, monkeypa
     assert run.created == 20
     # Chunks of 2 (a quarter of the batch): 2, 2, then 4, then full batches of 8.
     assert sizes == [2, 2, 4, 8, 4]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner setting")
+def test_batch_lookups_are_planned_as_index_lookups(run_import, monkeypatch):
+    """Inside the import the planner may not pick seq scans where an index serves: its
+    statistics lag the tables the import grows, and a seq scan per batch grows with
+    the table (whole citation table, twice a batch, to find nothing)."""
+    from evidence.services.writer import BatchWriter
+
+    settings_seen: list[str] = []
+    write = BatchWriter.write
+
+    def recording_write(self, records, derived=None):
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW enable_seqscan")
+            settings_seen.append(cursor.fetchone()[0])
+        return write(self, records, derived)
+
+    monkeypatch.setattr(BatchWriter, "write", recording_write)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW enable_seqscan")
+        (before,) = cursor.fetchone()
+    run = run_import(medline(medline_record("101", "One study")))
+    assert run.created == 1
+    assert settings_seen and set(settings_seen) == {"off"}
+    assert before == "on"
+
+
+def test_collections_are_spaced_while_an_import_runs_and_restored_after(run_import, monkeypatch):
+    import gc
+
+    from evidence.services import importing
+    from evidence.services.writer import BatchWriter
+
+    seen: list[int] = []
+    write = BatchWriter.write
+
+    def recording_write(self, records, derived=None):
+        seen.append(gc.get_threshold()[0])
+        return write(self, records, derived)
+
+    monkeypatch.setattr(BatchWriter, "write", recording_write)
+    before = gc.get_threshold()
+    assert run_import(medline(medline_record("101", "One study"))).created == 1
+    assert seen and set(seen) == {importing.IMPORT_GC_THRESHOLD}
+    assert gc.get_threshold() == before
+    # A failing import restores them too.
+    failed = run_import(b"<PubmedArticleSet><PubmedArticle>", name="cut.xml")
+    assert failed.status == ImportStatus.FAILED
+    assert gc.get_threshold() == before
+
+
+def test_concurrent_imports_restore_the_collector_once_the_last_ends():
+    import gc
+
+    from evidence.services.importing import IMPORT_GC_THRESHOLD, _spaced_collections
+
+    before = gc.get_threshold()
+    first, second = _spaced_collections(), _spaced_collections()
+    first.__enter__()
+    second.__enter__()
+    first.__exit__(None, None, None)  # the first ends while the second still runs
+    assert gc.get_threshold()[0] == IMPORT_GC_THRESHOLD
+    second.__exit__(None, None, None)
+    assert gc.get_threshold() == before
