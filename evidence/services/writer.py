@@ -10,7 +10,7 @@ summary by its abstract.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -382,10 +382,16 @@ class BatchWriter:
                 continue
             pending |= keys
             creates.append(record)
-        graph: list[tuple[StudyRecord, int]] = []
-        graph += self._create(creates)
-        graph += self._update(updates)
-        self._link_graph(graph)
+        updated = self._update(updates)
+        new_ids = self._new_study_ids(creates)
+        # The graph's reads happen before the new studies are written, its pure Python
+        # part while PostgreSQL inserts them (their search index is the costliest
+        # insert of a batch), and its writes after them, which reference them.
+        linking = self._link_graph([*zip(creates, new_ids, strict=True), *updated])
+        next(linking, None)
+        self._create(creates, new_ids, during=lambda: next(linking, None))
+        for _ in linking:
+            pass
         if creates:
             self._refresh_statistics()
         if deferred:
@@ -735,67 +741,51 @@ class BatchWriter:
 
     # ------------------------------------------------------------------ create
 
-    def _create(self, records: list[StudyRecord]) -> list[tuple[StudyRecord, int]]:
+    def _new_study_ids(self, records: list[StudyRecord]) -> list[int]:
+        """Ids for the studies ``records`` will create; their vocabularies resolved."""
         if not records:
             return []
         self._resolve_vocabularies(records)
-        ids = allocate_ids(Study, len(records))
+        return allocate_ids(Study, len(records))
+
+    def _create(
+        self, records: list[StudyRecord], ids: list[int], *, during: Callable[[], object]
+    ) -> None:
+        """Write new studies and their rows; ``during`` runs while the studies load."""
+        if not records:
+            during()
+            return
         ops = connection.ops
         now = ops.adapt_datetimefield_value(self.now)
-        study_rows, appraisal_rows, authorships, mesh_rows, pubtype_rows = [], [], [], [], []
+        study_rows = [
+            self._study_row(study_id, record, now)
+            for study_id, record in zip(ids, records, strict=True)
+        ]
+        appraisal_rows, authorships, mesh_rows, pubtype_rows = [], [], [], []
+
+        def build_child_rows() -> None:  # no query: runs while the studies load
+            for study_id, record in zip(ids, records, strict=True):
+                appraisal_rows.append(self._appraisal_row(study_id, record.appraisal))
+                authorships.extend(self._authorship_rows(study_id, record))
+                mesh_rows.extend(self._mesh_rows(study_id, record))
+                pubtype_rows.extend(self._pubtype_rows(study_id, record))
+            during()
+
+        insert_rows(Study, STUDY_FIELDS, study_rows, during=build_child_rows)
         curated: list[tuple[int, StudyRecord]] = []
         for study_id, record in zip(ids, records, strict=True):
-            data = self._study_values(record)
             if not record.title and not (record.pmid or record.doi or record.pmcid):
                 self.report.add(
                     "warning",
                     record.location,
                     "no title or identifier: created as a draft that needs curation",
                 )
-            study_rows.append(
-                (
-                    study_id,
-                    data["pmid"],
-                    data["doi"],
-                    data["pmcid"],
-                    record.title,
-                    self._d(record).title_key,
-                    record.abstract,
-                    data["abstract_sections_json"],
-                    data["language"],
-                    data["journal_id"],
-                    data["volume"],
-                    data["issue"],
-                    data["pages"],
-                    ops.adapt_datefield_value(data["pub_date"]),
-                    data["pub_date_precision"],
-                    data["pub_date_text"],
-                    data["pub_year"],
-                    data["keywords_json"],
-                    data["related_articles_json"],
-                    data["is_retracted"],
-                    data["citation_count"],
-                    record.review_status or ReviewStatus.DRAFT,
-                    self.source_name,
-                    now,
-                    self.run.pk,
-                    self._d(record).fingerprint,
-                    data["search_document"],
-                    now,
-                    now,
-                )
-            )
-            appraisal_rows.append(self._appraisal_row(study_id, record.appraisal))
-            authorships += self._authorship_rows(study_id, record)
-            mesh_rows += self._mesh_rows(study_id, record)
-            pubtype_rows += self._pubtype_rows(study_id, record)
             if (record.appraisal and record.appraisal.concepts) or (
                 record.limitations or record.research_gaps or record.effect_sizes
             ):
                 curated.append((study_id, record))
             self._report_warnings(record)
             self.touched.add(study_id)
-        insert_rows(Study, STUDY_FIELDS, study_rows)
         appraisal_rows = [(*row[:-1], now) for row in appraisal_rows]
         insert_rows(Appraisal, APPRAISAL_FIELDS, appraisal_rows)
         insert_rows(Authorship, AUTHORSHIP_FIELDS, authorships)
@@ -805,7 +795,41 @@ class BatchWriter:
             [(study_id, record, {"concepts": True}) for study_id, record in curated]
         )
         self.report.created += len(records)
-        return list(zip(records, ids, strict=True))
+
+    def _study_row(self, study_id: int, record: StudyRecord, now: object) -> tuple:
+        data = self._study_values(record)
+        derived = self._d(record)
+        return (
+            study_id,
+            data["pmid"],
+            data["doi"],
+            data["pmcid"],
+            record.title,
+            derived.title_key,
+            record.abstract,
+            data["abstract_sections_json"],
+            data["language"],
+            data["journal_id"],
+            data["volume"],
+            data["issue"],
+            data["pages"],
+            connection.ops.adapt_datefield_value(data["pub_date"]),
+            data["pub_date_precision"],
+            data["pub_date_text"],
+            data["pub_year"],
+            data["keywords_json"],
+            data["related_articles_json"],
+            data["is_retracted"],
+            data["citation_count"],
+            record.review_status or ReviewStatus.DRAFT,
+            self.source_name,
+            now,
+            self.run.pk,
+            derived.fingerprint,
+            data["search_document"],
+            now,
+            now,
+        )
 
     def _report_warnings(self, record: StudyRecord) -> None:
         for warning in record.warnings:
@@ -1050,25 +1074,29 @@ class BatchWriter:
 
     # ------------------------------------------------------------------ citation graph
 
-    def _link_graph(self, items: list[tuple[StudyRecord, int]]) -> None:
-        """Give each study its graph node, resolve its references and citing works."""
+    def _link_graph(self, items: list[tuple[StudyRecord, int]]) -> Iterator[None]:
+        """Give each study its graph node, resolve its references and citing works.
+
+        In three steps, run by advancing the generator: reading (the nodes the batch's
+        identifiers name; each study's own node), then resolving every reference and
+        citing entry in Python alone, so that it can run while the connection is busy
+        loading the batch's new studies, then writing nodes and edges, which may
+        reference those studies.
+        """
         if not items:
             return
         index = _WorkIndex()
         pmids, dois, pmcids = set(), set(), set()
-
-        def collect(pmid: str, doi: str, pmcid: str) -> None:
-            if pmid:
-                pmids.add(int(pmid))
-            if doi:
-                dois.add(doi)
-            if pmcid:
-                pmcids.add(pmcid)
-
         for record, _ in items:
-            collect(record.pmid, record.doi, record.pmcid)
-            for work in (*record.references, *record.cited_by):
-                collect(work.pmid, work.doi, work.pmcid)
+            # The study and every work it lists (StudyRecord and WorkRecord share the
+            # identifier attributes).
+            for work in (record, *record.references, *record.cited_by):
+                if work.pmid:
+                    pmids.add(int(work.pmid))
+                if work.doi:
+                    dois.add(work.doi)
+                if work.pmcid:
+                    pmcids.add(work.pmcid)
         study_ids = [study_id for _, study_id in items]
         columns = ("id", "pmid", "doi", "pmcid", "study")
         for field_name, wanted in (
@@ -1144,10 +1172,12 @@ class BatchWriter:
                 info["study_id"] = study_id
             own[study_id] = primary
 
-        edges: dict[tuple[int, int], tuple[int | None, str]] = {}
         existing_raw = self._existing_unidentified(
             sorted({node for node in own.values() if node in preexisting})
         )
+        yield  # reads done: what follows, up to the next step, makes no query
+
+        edges: dict[tuple[int, int], tuple[int | None, str]] = {}
         for record, study_id in items:
             node = own.get(study_id)
             if node is None:
@@ -1165,6 +1195,8 @@ class BatchWriter:
                 citing = self._resolve_work(work, index, new_work)
                 if citing != node:
                     edges.setdefault((citing, node), (None, work.raw_text))
+
+        yield  # resolved: the writes follow
 
         # Allocate real ids for the new nodes and rewrite the temporary ones.
         real = allocate_ids(Work, len(new_works))
@@ -1188,9 +1220,6 @@ class BatchWriter:
             ],
         )
 
-        def final(work_id: int) -> int:
-            return remap.get(work_id, work_id)
-
         # Edges between two nodes that existed before may exist already.
         # Edge -> position of the edges that exist already (both ends pre-existing).
         existing: dict[tuple[int, int], int | None] = {}
@@ -1202,7 +1231,7 @@ class BatchWriter:
         rows = []
         numbered = []
         for (citing, cited), (position, raw) in edges.items():
-            pair = (final(citing), final(cited))
+            pair = (remap.get(citing, citing), remap.get(cited, cited))
             if pair[0] == pair[1]:
                 continue
             if pair in existing:
@@ -1252,12 +1281,17 @@ class BatchWriter:
         return owner is None or owner == work_id
 
     def _resolve_work(self, work: WorkRecord, index: _WorkIndex, new_work) -> int:
-        pmid, doi, pmcid = _pmid(work.pmid), work.doi or None, work.pmcid or None
-        if pmid or doi or pmcid:
-            found = index.find(pmid, doi, pmcid)
-            if found:
-                return found[0]
-        return new_work(work, None, None, pmid, doi, pmcid)
+        # Called for every reference of a batch (~30 a record): the first node holding
+        # one of its identifiers, looked up in the order find() uses, without a list.
+        pmid, doi, pmcid = int(work.pmid) if work.pmid else None, work.doi, work.pmcid
+        found = (
+            (pmid and index.by_pmid.get(pmid))
+            or (doi and index.by_doi.get(doi))
+            or (pmcid and index.by_pmcid.get(pmcid))
+        )
+        if found:
+            return found
+        return new_work(work, None, None, pmid, doi or None, pmcid or None)
 
     def _work_row(
         self,
