@@ -22,9 +22,11 @@ messages from either:
   end; the child reads them as its file (gzip is undone there), and an input stopping
   without that end (the parent died, or reading the caller's stream failed) is an
   error there, not a shorter file. The child sends pickled messages back through a
-  second pipe. Each side blocks when the other falls behind, so memory stays at a few
-  chunks. The child never touches the database; it loads Django's app registry only
-  because ``evidence.services.values`` imports the models' vocabularies and key rules.
+  second pipe, which a thread of the parent reads into a queue of two batches of
+  chunks, as the thread's queue holds. Each side blocks when the other falls behind,
+  so memory stays at a few chunks. The child never touches the database; it loads
+  Django's app registry only because ``evidence.services.values`` imports the models'
+  vocabularies and key rules.
 
 The child is a fresh interpreter (``subprocess``: fork and exec at once, as
 multiprocessing's ``spawn`` does; never a bare ``fork``, since the parent may hold
@@ -80,9 +82,8 @@ if TYPE_CHECKING:
 
 __all__ = ["Checked", "Item", "checked_chunks", "parse_ahead", "produce", "stream_size"]
 
-# Chunks per batch of the consumer, and chunks the parser thread may have ready before
-# the writer takes them (two batches). The process is held back by its pipe instead:
-# one chunk in the pipe, the next one being parsed.
+# Chunks per batch of the consumer, and chunks the parser (thread or process) may have
+# ready before the writer takes them: two batches.
 _CHUNKS_PER_BATCH = 4
 _AHEAD = 2 * _CHUNKS_PER_BATCH
 # The feeder copies the stream in pieces this big; the pipes are enlarged to match
@@ -377,6 +378,7 @@ class _ParserProcess:
         self._results: Connection | None = None
         self._feeder: _Feeder | None = None
         self._answers: Connection | None = None
+        self._receiver: _Receiver | None = None
         self._finished = False
 
     def __enter__(self) -> _ParserProcess:
@@ -413,6 +415,8 @@ class _ParserProcess:
         self._results = Connection(results_reader, writable=False)
         self._answers = Connection(answers_writer, readable=False)
         try:
+            self._receiver = _Receiver(self._results)
+            self._receiver.start()
             self._feeder = _Feeder(self._stream, Connection(source_writer, readable=False))
             self._feeder.start()
         except BaseException:
@@ -423,15 +427,14 @@ class _ParserProcess:
         return self
 
     def receive(self) -> Message:
-        assert self._results is not None and self._process is not None
-        try:
-            data = self._results.recv_bytes()
-        except EOFError:
+        assert self._receiver is not None and self._process is not None
+        data = self._receiver.take()
+        if data is None:
             self._raise_feeder_error()  # the child died of it
             raise RuntimeError(
                 f"the parser process of {self._options['source_name']} ended without "
                 f"finishing (exit code {self._wait(_JOIN_SECONDS)})"
-            ) from None
+            )
         message = _decode(data)
         if message[0] == "chunk":
             for query in _queries(message[1]):
@@ -474,6 +477,11 @@ class _ParserProcess:
                     break
                 stop()
                 self._wait(_JOIN_SECONDS)
+        if self._receiver is not None:
+            # With the child gone its end of the pipe is closed: the receiver reads the
+            # end of file, or is waiting for room in its queue and sees the stop.
+            self._receiver.stop()
+            self._receiver.join(timeout=_JOIN_SECONDS)
         if self._results is not None:
             self._results.close()
         if self._answers is not None:
@@ -510,6 +518,43 @@ def _unpickle(data: bytes) -> Any:
     finally:
         if enabled:
             gc.enable()
+
+
+class _Receiver(threading.Thread):
+    """Reads the child's messages, still pickled, into a queue of ``_AHEAD`` of them.
+
+    The pipe alone (1 MB) held the child about one chunk ahead of the writer, so that
+    it waited while a batch was written and the writer waited while it parsed the
+    next one. Unpickling stays with the consumer, in order.
+    """
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(daemon=True, name="evidb-import-receiver")
+        self._connection = connection
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=_AHEAD)
+        self._stopped = threading.Event()
+
+    def take(self) -> bytes | None:
+        """The next message's bytes; None once the child's pipe has closed."""
+        return self._queue.get()
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    def run(self) -> None:
+        while not self._stopped.is_set():
+            try:
+                data: bytes | None = self._connection.recv_bytes()
+            except (EOFError, OSError):
+                data = None  # the child has exited (or the pipe was closed on us)
+            while not self._stopped.is_set():
+                try:
+                    self._queue.put(data, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if data is None:
+                return
 
 
 class _Feeder(threading.Thread):
@@ -567,6 +612,9 @@ def _child_main(config: dict[str, Any]) -> None:
     # Ctrl-C reaches the whole process group; the parent decides, and stops this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     emit = _Sender(Connection(config["results"], readable=False))
+    # As the import service does in its own process while it runs: the records hold
+    # no cycles, and collecting every 700 allocations only walks live records.
+    gc.set_threshold(100_000, *gc.get_threshold()[1:])
     try:
         import django  # its settings module is the parent's, from the environment
 

@@ -402,3 +402,31 @@ def test_child_exits_when_its_parent_dies(tmp_path):
             parent.kill()
             parent.wait()
         parent.stdout.close()
+
+
+def test_the_child_runs_two_batches_ahead_of_a_busy_writer(sample_path):
+    """While the writer is busy with a batch, the child parses on into the parent's
+    queue, up to two batches of chunks, instead of waiting on a full pipe after one."""
+    data = Path(sample_path("asreview_pubmed.xml")).read_bytes()
+    head, rest = data.split(b"<PubmedArticleSet>", 1)
+    articles, tail = rest.rsplit(b"</PubmedArticleSet>", 1)
+    data = head + b"<PubmedArticleSet>" + articles * 40 + b"</PubmedArticleSet>" + tail
+    options = {
+        "source_name": "ahead.xml",
+        "format": "auto",
+        "max_decompressed_bytes": None,
+        "batch_size": 1,  # a chunk per record: 400 chunks, far more than fit ahead
+        "ask_known": False,
+    }
+    with pipeline._ParserProcess(io.BytesIO(data), options) as producer:
+        assert producer.receive()[0] == "format"
+        # The writer takes nothing for a while: the child fills the queue.
+        deadline = time.monotonic() + 30
+        while producer._receiver._queue.qsize() < pipeline._AHEAD:
+            assert time.monotonic() < deadline, "the child stopped short of two batches"
+            time.sleep(0.05)
+        received = 0
+        while (message := producer.receive())[0] == "chunk":
+            received += len(message[1])
+        assert message[0] == "done"
+    assert received == 400
