@@ -9,6 +9,16 @@ bad record), silently drops a last record that lacks ``ER``, and does not recogn
 written with one space (``TY - JOUR``) as some exporters do. The reader below is a few
 lines of tolerant tokenising; the meaning of each tag still comes from rispy's
 ``TAG_KEY_MAPPING``, so field names here match what rispy users expect.
+
+Where each exporter keeps what RIS has no standard tag for (seen in real exports):
+- PMID: AN (PubMed-derived files), ID (Ovid MEDLINE), C5 (Embase), C2 (Scopus),
+  "PUBMED 123" in C3 (Cochrane CENTRAL), "PMID: 123" in notes, or only a PubMed link in
+  UR/L2 (Mendeley, Zotero and Citavi records from lens.org).
+- DOI: DO, a DOI-shaped M3 or L3 (EBSCOhost), a doi.org link in UR/L1/L2.
+- Pages: SP/EP, else the article number in C7 (Scopus, Web of Science).
+- Web of Science: "DA  - SEP 22" with the year only in PY, JI/PU for abbreviation and
+  publisher, print ISSN before the electronic one.
+- Rayyan glues tags it does not know onto the previous line ("DO  - 10.1/x     LK  - ...").
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import rispy
 from evidence.identifiers import (
     InvalidIdentifier,
     normalize_doi,
+    normalize_orcid,
     normalize_pmcid,
     normalize_pmid,
 )
@@ -30,11 +41,13 @@ from evidence.importers.medline import (
     add_identifier,
     author_from_name,
     issns_in,
+    looks_collective,
     parse_date,
     split_abstract_sections,
     unique,
 )
 from evidence.importers.records import (
+    AuthorRecord,
     InvalidRecord,
     JournalRecord,
     ParsedItem,
@@ -52,6 +65,14 @@ _FIELD_NAMES: dict[str, str] = dict(rispy.TAG_KEY_MAPPING)
 
 # "TY  - JOUR", "TY - JOUR" (one space), "ER  -" (no trailing space on an empty tag).
 _TAG_LINE_RE = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?:[ \t]+(.*)|[ \t]*)$")
+# Rayyan writes tags it does not know on the previous tag's line, after a run of spaces:
+# "DO  - 10.1038/x     LK  - https://...". Only the strict two-space form counts.
+_GLUED_TAG_RE = re.compile(r"\s{2,}([A-Z][A-Z0-9])  - ")
+# Lines exporters put between records, not worth a warning: Ovid's record numbers
+# ("2. "), and the header Wiley's Cochrane Library export puts before every record.
+_EXPORT_BANNER_RE = re.compile(
+    r"^\s*(?:\d+\.?|Record #\d+ of \d+|Provider: .*|Content: text/.*)\s*$"
+)
 _TY_EXAMPLE = "no RIS records found (expected lines like 'TY  - JOUR')"
 
 # Reference types whose T2 is the journal (for books and chapters it is the book or series).
@@ -59,7 +80,6 @@ _JOURNAL_TYPES = frozenset({"JOUR", "JFULL", "EJOUR", "MGZN", "NEWS", "ABST", "I
 _BOOK_TYPES = frozenset({"BOOK", "EBOOK", "EDBOOK", "CHAP", "ECHAP"})
 _DOI_LIKE_RE = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:\s*)?10\.\d{4,9}/", re.I)
 _DOI_URL_RE = re.compile(r"https?://(?:dx\.)?doi\.org/\S+", re.I)
-_PMID_IN_NOTE_RE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.I)
 _PMCID_RE = re.compile(r"^PMC\d{1,9}$", re.I)
 # Accession numbers are PMIDs only in PubMed/MEDLINE exports: CINAHL and Ovid Embase
 # accession numbers are also 8-9 digits.
@@ -81,7 +101,8 @@ def _split_records(text: str) -> tuple[list[_RawRecord], list[int]]:
     for number, line in enumerate(text.split("\n"), start=1):
         tag_line = _TAG_LINE_RE.match(line)
         tag = tag_line.group(1) if tag_line else ""
-        value = (tag_line.group(2) or "").strip() if tag_line else ""
+        value, *glued = _GLUED_TAG_RE.split(tag_line.group(2) or "") if tag_line else [""]
+        value = value.strip()
         if tag == "TY":
             if current is not None:
                 current.warnings.append(
@@ -94,7 +115,7 @@ def _split_records(text: str) -> tuple[list[_RawRecord], list[int]]:
                 outside = []
             continue
         if current is None:
-            if line.strip():
+            if line.strip() and not _EXPORT_BANNER_RE.match(line):
                 outside.append(number)
             continue
         if tag == "ER":
@@ -102,6 +123,9 @@ def _split_records(text: str) -> tuple[list[_RawRecord], list[int]]:
             current = None
         elif tag_line is not None:
             current.fields.append((tag, [value], number))
+            # split() alternates the glued tags and their values.
+            for glued_tag, glued_value in zip(glued[::2], glued[1::2], strict=True):
+                current.fields.append((glued_tag, [glued_value.strip()], number))
         elif line.strip():
             current.fields[-1][1].append(line.strip())
     if current is not None:
@@ -122,7 +146,9 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
         raise ParseError(f"empty file: {_TY_EXAMPLE}", SourceLocation(source_name))
     raw_records, trailing = _split_records(text)
     if not raw_records:
-        raise ParseError(_TY_EXAMPLE, SourceLocation(source_name, line=trailing[0]))
+        # Only blank lines and record numbers: nothing to point at but the file.
+        first_line = trailing[0] if trailing else None
+        raise ParseError(_TY_EXAMPLE, SourceLocation(source_name, line=first_line))
     if trailing:
         raw_records[-1].warnings.append(_outside_warning(trailing))
     for number, raw in enumerate(raw_records, start=1):
@@ -171,6 +197,9 @@ class _Fields:
         found = self.all(*names)
         return found[0] if found else ("", "")
 
+    def has(self, *names: str) -> bool:
+        return any(self._values.get(name) for name in names)
+
 
 def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     fields = _Fields(raw)
@@ -200,52 +229,144 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
             location, "record has neither a title (TI/T1) nor an identifier (DO/AN)"
         )
 
-    record.abstract = fields.first("abstract", "notes_abstract")
+    journal_like = _is_journal_like(reference_type)
+    record.abstract = _abstract(fields)
     record.abstract_sections = split_abstract_sections(record.abstract)
     record.language = fields.first("language")
     record.volume = fields.first("volume", "VO")
     record.issue = fields.first("number", "CP")
     record.pages = _pages(fields.first("start_page"), fields.first("end_page"))
+    if not record.pages and journal_like:
+        # Scopus and Web of Science give online-only articles an article number in C7
+        # ("e12292") where PubMed would put it in the pagination.
+        record.pages = fields.first("custom7")
     record.pub_date = _publication_date(record, fields)
-    record.journal = _journal(fields, reference_type)
+    record.journal = _journal(fields, journal_like)
     record.keywords = unique(
-        [kw.strip() for line in fields.lines("keywords") for kw in line.split(";")]
+        [
+            keyword
+            for line in fields.lines("keywords")
+            for kw in line.split(";")
+            if (keyword := kw.strip()).casefold() not in _PLACEHOLDERS
+        ]
     )
-    for _, name in fields.all("authors", "first_authors"):
-        author = author_from_name(name)
-        if author is not None:
-            record.authors.append(author)
+    record.authors = _authors(record, fields)
+    record.citation_count = _citation_count(fields)
     return record
+
+
+# Values exporters write for "nothing": Mendeley's "van den Hoven, null" (no given
+# name), MDPI's "KW  - n/a" (no keywords).
+_PLACEHOLDERS = frozenset({"null", "undefined", "n/a"})
+
+
+def _is_journal_like(reference_type: str) -> bool:
+    # Non-standard types ("Journal Article") are treated as journal articles.
+    return reference_type in _JOURNAL_TYPES or not rispy.TYPE_OF_REFERENCE_MAPPING.get(
+        reference_type
+    )
+
+
+# EBSCOhost appends where an abstract came from, and adds a second AB holding the
+# publisher's copyright notice instead of an abstract.
+_ABSTRACT_ORIGIN_RE = re.compile(r"\s*\[ABSTRACT FROM [A-Z ]+\]\s*$")
+_COPYRIGHT_NOTICE_RE = re.compile(r"\(Copyright applies to all Abstracts\.?\)\s*$", re.I)
+
+
+def _abstract(fields: _Fields) -> str:
+    for _, value in fields.all("abstract", "notes_abstract"):
+        if not _COPYRIGHT_NOTICE_RE.search(value):
+            return _ABSTRACT_ORIGIN_RE.sub("", value)
+    return ""
 
 
 def _read_identifiers(record: StudyRecord, fields: _Fields) -> None:
     for tag, value in fields.all("doi"):
         add_identifier(record, "doi", normalize_doi, value, field=tag)
-    # Some exporters put the DOI in M3 (a "type of work" slot elsewhere): only if DOI-shaped.
-    for tag, value in fields.all("type_of_work"):
+    # Some exporters put the DOI in M3 (a "type of work" slot elsewhere) or, as EBSCOhost
+    # does, a bare DOI in L3 (a link field elsewhere): only if DOI-shaped.
+    for tag, value in fields.all("type_of_work", "L3", "DI"):
         if _DOI_LIKE_RE.match(value):
             add_identifier(record, "doi", normalize_doi, value, field=tag)
     if not record.doi:
-        for tag, value in fields.all("urls", "file_attachments1", "file_attachments2", "L3"):
+        for tag, value in fields.all(*_LINK_FIELDS):
             for url in _DOI_URL_RE.findall(value):
                 add_identifier(record, "doi", normalize_doi, url.rstrip(";"), field=tag)
 
-    database = " ".join(v for _, v in fields.all("name_of_database", "database_provider"))
-    database = database.lower()
-    if "embase" in database:
-        # Embase writes the MEDLINE PMID of a record in C5 (and its own ID in AN/U2).
-        _pmid_from_digits(record, fields.all("custom5"), min_digits=1)
-    elif not database or any(name in database for name in _PUBMED_DATABASES):
-        _pmid_from_digits(record, fields.all("accession_number"), min_digits=1)
-        # M1/C1 also hold issue numbers in EndNote: short numbers are not PMIDs.
-        _pmid_from_digits(record, fields.all("note", "custom1"), min_digits=6)
-    for tag, value in fields.all("notes", "note", "research_notes"):
-        if not record.pmid and (found := _PMID_IN_NOTE_RE.search(value)):
-            add_identifier(record, "pmid", normalize_pmid, found.group(1), field=tag)
-
-    for tag, value in fields.all("PMC", "accession_number", *(f"custom{n}" for n in range(1, 9))):
+    _read_pmid(record, fields)
+    for tag, value in fields.all("PMC", "accession_number", *_CUSTOM_FIELDS):
         if _PMCID_RE.match(value):
             add_identifier(record, "pmcid", normalize_pmcid, value, field=tag)
+    for tag, value in _stated_once(fields, _NOTE_FIELDS, _PMCID_IN_NOTE_RE):
+        add_identifier(record, "pmcid", normalize_pmcid, value, field=tag)
+    # Links come last: lens.org records exported by Mendeley, Zotero or Citavi carry
+    # their PubMed and PMC IDs nowhere else.
+    for tag, value in _stated_once(fields, _LINK_FIELDS, _PUBMED_LINK_RE):
+        add_identifier(record, "pmid", normalize_pmid, value, field=tag)
+    for tag, value in _stated_once(fields, _LINK_FIELDS, _PMC_LINK_RE):
+        add_identifier(record, "pmcid", normalize_pmcid, value, field=tag)
+
+
+_LINK_FIELDS = ("urls", "file_attachments1", "file_attachments2", "L3")
+_CUSTOM_FIELDS = tuple(f"custom{n}" for n in range(1, 9))
+_NOTE_FIELDS = ("notes", "note", "research_notes", *_CUSTOM_FIELDS)
+# "PMID: 23439512" (EndNote, Zotero), "PUBMED 38407106" (Cochrane CENTRAL's C3),
+# "PMID: NLM29768149" (CINAHL).
+_PMID_IN_NOTE_RE = re.compile(r"\b(?:PMID|PUBMED)(?:\s*ID)?:?\s*(?:NLM)?(\d{1,9})\b", re.I)
+_PMCID_IN_NOTE_RE = re.compile(r"\bPMCID:?\s*(PMC\d{1,9})\b", re.I)
+_PUBMED_LINK_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/"
+    r"|europepmc\.org/(?:article|abstract)/MED/)(\d{1,9})\b",
+    re.I,
+)
+_PMC_LINK_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
+    r"|europepmc\.org/(?:articles?|abstract)/(?:PMC/)?)(PMC\d{1,9})\b",
+    re.I,
+)
+_EMBASE_ACCESSION_RE = re.compile(r"^L\d{6,}$")
+
+
+def _read_pmid(record: StudyRecord, fields: _Fields) -> None:
+    database = " ".join(v for _, v in fields.all("name_of_database", "database_provider"))
+    database = database.lower()
+    embase = "embase" in database
+    if embase or _from_embase_com(fields):
+        # Embase writes the MEDLINE PMID of a record in C5 (and its own ID in AN/U2),
+        # also for records it took from MEDLINE, which say only "DB  - Medline".
+        _pmid_from_digits(record, fields.all("custom5"), min_digits=1)
+    if "scopus" in database:
+        _pmid_from_digits(record, fields.all("custom2"), min_digits=1)
+    if not embase and (not database or any(name in database for name in _PUBMED_DATABASES)):
+        _pmid_from_digits(record, fields.all("accession_number"), min_digits=1)
+        if "ovid" in database:
+            # Ovid writes its accession number (for MEDLINE, the PMID) in ID; elsewhere
+            # ID is the reference manager's record number ("ID  - 887" from EndNote).
+            _pmid_from_digits(record, fields.all("id"), min_digits=1)
+        # M1/C1/C2 also hold issue numbers or years in EndNote: short numbers are not PMIDs.
+        _pmid_from_digits(record, fields.all("note", "custom1", "custom2"), min_digits=6)
+    for tag, value in _stated_once(fields, _NOTE_FIELDS, _PMID_IN_NOTE_RE):
+        add_identifier(record, "pmid", normalize_pmid, value, field=tag)
+
+
+def _from_embase_com(fields: _Fields) -> bool:
+    return any(_EMBASE_ACCESSION_RE.match(value) for _, value in fields.all("U2")) or any(
+        "embase.com/" in value for _, value in fields.all("urls")
+    )
+
+
+def _stated_once(
+    fields: _Fields, names: tuple[str, ...], pattern: re.Pattern[str]
+) -> list[tuple[str, str]]:
+    """The one value ``pattern`` finds in these fields, as [(tag, value)], else [].
+
+    Notes and links also hold cited works (Ovid PsycInfo's M1 is the reference list):
+    when they name several different IDs, none of them is known to be the record's.
+    """
+    found = [(tag, match) for tag, value in fields.all(*names) for match in pattern.findall(value)]
+    if len({value.upper() for _, value in found}) != 1:
+        return []
+    return found[:1]
 
 
 def _pmid_from_digits(
@@ -262,12 +383,19 @@ def _pmid_from_digits(
                 continue  # a longer accession number, not a PMID
 
 
+# Hyphens, dashes and the minus sign that page ranges are written with (Cochrane: U+2010).
+_PAGE_RANGE_DASH_RE = re.compile(r"\s*(?:--?|[\u2010-\u2015\u2212])\s*")
+
+
 def _pages(start: str, end: str) -> str:
     """'SP - 606' + 'EP - 608' -> '606-608'; SP may already hold a range."""
-    start = re.sub(r"\s*(?:--?|\u2013|\u2014)\s*", "-", start)
+    start = _PAGE_RANGE_DASH_RE.sub("-", start)
     if start and end and "-" not in start and end != start:
         return f"{start}-{end}"
     return start
+
+
+_YEAR_IN_DATE_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
 
 def _publication_date(record: StudyRecord, fields: _Fields) -> PublicationDate:
@@ -277,6 +405,9 @@ def _publication_date(record: StudyRecord, fields: _Fields) -> PublicationDate:
     by_year = parse_date(year_text, field=year_tag, warnings=record.warnings)
     if not date_text:
         return by_year
+    if by_year.year is not None and not _YEAR_IN_DATE_RE.search(date_text):
+        # Web of Science: "DA  - SEP 22" (or "DEC", "JUL-DEC") is the date in PY's year.
+        date_text = f"{by_year.year} {date_text}"
     by_date = parse_date(date_text, field=date_tag, warnings=record.warnings)
     if by_year.year is None:
         return by_date if by_date.year is not None else by_year
@@ -285,30 +416,102 @@ def _publication_date(record: StudyRecord, fields: _Fields) -> PublicationDate:
     return by_year
 
 
-def _journal(fields: _Fields, reference_type: str) -> JournalRecord | None:
-    # Non-standard types ("Journal Article") are treated as journal articles.
-    journal_like = reference_type in _JOURNAL_TYPES or not rispy.TYPE_OF_REFERENCE_MAPPING.get(
-        reference_type
-    )
+def _journal(fields: _Fields, journal_like: bool) -> JournalRecord | None:
     full_title_fields = ["alternate_title3"]  # JF
     if journal_like:
         full_title_fields.append("secondary_title")  # T2
     title = fields.first(*full_title_fields, "journal_name")
-    abbreviation = fields.first("alternate_title1", "alternate_title2", "J1")  # J2, JA
+    # J2, JA, then Web of Science's JI (its J9 is a 29-character upper-case code).
+    abbreviation = fields.first("alternate_title1", "alternate_title2", "J1", "JI")
     if not abbreviation:
         short = fields.first("journal_name")  # JO: the abbreviation when JF/T2 is given
         abbreviation = short if short != title else ""
     issns = unique([issn for _, value in fields.all("issn") for issn in issns_in(value)])
     # RIS does not say which ISSN is which. When two are given, Zotero (ISSN then
     # ISSN-L from PubMed) and Embase write the electronic one first and the print one
-    # last; a single ISSN is kept as ``issn`` whatever its kind.
+    # last; Web of Science writes its SN (print) before its EI (electronic). A single
+    # ISSN is kept as ``issn`` whatever its kind.
+    if _is_web_of_science(fields):
+        issns.reverse()
     journal = JournalRecord(
         title=title,
         iso_abbreviation=abbreviation,
         issn=issns[-1] if issns else "",
         eissn=issns[0] if len(issns) > 1 else "",
-        publisher=fields.first("publisher"),
+        publisher=fields.first("publisher", "PU"),  # PU: Web of Science
     )
     if not any((journal.title, journal.iso_abbreviation, journal.issn, journal.publisher)):
         return None
     return journal
+
+
+def _is_web_of_science(fields: _Fields) -> bool:
+    # Its exports have no DB; the accession number ("WOS:000387978600002") and the tags
+    # only it writes (WE: citation index, J9: its own journal code) say where they are from.
+    accessions = (value for _, value in fields.all("accession_number"))
+    return fields.has("WE", "J9") or any(v.upper().startswith("WOS:") for v in accessions)
+
+
+# EPPI-Reviewer writes "Dos Santos, H.B." as two authors, "Dos Santos" and "H B".
+_INITIALS_ONLY_RE = re.compile(r"^(?:[A-Z]\.?[\s-]*){1,4}$")
+
+
+def _authors(record: StudyRecord, fields: _Fields) -> list[AuthorRecord]:
+    names: list[str] = []
+    for _, name in fields.all("authors", "first_authors"):
+        if names and _INITIALS_ONLY_RE.match(name) and _is_bare_surname(names[-1]):
+            names[-1] = f"{names[-1]}, {name}"
+        else:
+            names.append(name)
+    authors = [author for name in names if (author := _author(name)) is not None]
+    _attach_orcids(record, authors, fields)
+    return authors
+
+
+def _is_bare_surname(name: str) -> bool:
+    """'Dos Santos' but not 'Troiano L P', 'Smith, J' or a group."""
+    tokens = name.split()
+    return (
+        "," not in name and not _INITIALS_ONLY_RE.match(tokens[-1]) and not looks_collective(name)
+    )
+
+
+def _author(name: str) -> AuthorRecord | None:
+    last, comma, given = name.partition(",")
+    if comma and given.strip().casefold() in _PLACEHOLDERS:
+        # "van den Hoven, null": without the comma the particles would read as a given name.
+        return AuthorRecord(last_name=last.strip()) if last.strip() else None
+    return author_from_name(name)
+
+
+def _attach_orcids(record: StudyRecord, authors: list[AuthorRecord], fields: _Fields) -> None:
+    """Ovid's 'AI  - Keefer, Amy; ORCID: https://orcid.org/0000-...' names its author."""
+    for tag, value in fields.all("AI"):
+        name, _, identifier = value.partition(";")
+        if "orcid" not in identifier.lower():
+            continue
+        try:
+            orcid = normalize_orcid(identifier)
+        except InvalidIdentifier as exc:
+            record.warnings.append(f"{tag}: {exc}; value dropped")
+            continue
+        named = author_from_name(name)
+        for author in authors if named is not None else ():
+            same_name = author.last_name.casefold() == named.last_name.casefold()
+            if same_name and author.initials[:1] == named.initials[:1] and not author.orcid:
+                author.orcid = orcid
+                break
+
+
+# Scopus: "N1  - Export Date: 05 August 2024; Cited By: 2; ..."; Web of Science:
+# "N1  - Times Cited in Web of Science Core Collection:  142" (its TC).
+_CITATION_COUNT_RE = re.compile(
+    r"\b(?:Cited By|Times Cited in Web of Science Core Collection)\s*:\s*(\d+)", re.I
+)
+
+
+def _citation_count(fields: _Fields) -> int | None:
+    for _, value in fields.all("notes"):
+        if found := _CITATION_COUNT_RE.search(value):
+            return int(found.group(1))
+    return None
