@@ -15,6 +15,11 @@ split author lists on "and". Three gaps in the library are filled here:
   it would decode identifier fields (DOI, URL), and it skips author lists, whose
   braces we need to see to recognise group authors (``{World Health Organization}``).
   The same decoder is applied here, field by field, with ``%`` escaped first.
+
+Exporters name and fill fields in their own ways (Scopus ``author_keywords`` and
+``art_number``, Web of Science ``Times-Cited``, Better BibLaTeX extended names, EndNote's
+one keyword per line, Crossref's HTML in titles...): each is read where its field is, and
+tests/evidence/importers/test_bibtex_dialects.py holds one example of each.
 """
 
 from __future__ import annotations
@@ -99,9 +104,57 @@ _NOT_INHERITED = frozenset(
         "pages",
     }
 )
+# Article numbers stand in for pages in article-numbered journals (PLOS ONE, BMJ):
+# Scopus art_number, Web of Science Article-Number, ACM articleno, biblatex eid.
+_ARTICLE_NUMBER_KEYS = ("art_number", "article-number", "articleno", "eid")
+# Keyword fields in the order they are kept: Scopus author_keywords before its index
+# keywords, Web of Science Keywords (the authors') before its Keywords-Plus.
+_KEYWORD_KEYS = ("author_keywords", "keywords", "keywords-plus")
+# What Wiley (and so the Cochrane Library) writes for an Early View article's volume and
+# issue: a placeholder, not a value.
+_PLACEHOLDERS = frozenset({"n/a"})
 _PMID_NOTE_RE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.IGNORECASE)
 _PMCID_NOTE_RE = re.compile(r"\bPMCID:?\s*(PMC\d{1,9})\b", re.IGNORECASE)
 _DOI_URL_RE = re.compile(r"https?://(?:dx\.)?doi\.org/\S+", re.IGNORECASE)
+# EndNote and Mendeley keep a PubMed record's PMID (and PMCID) only in its link.
+_PUBMED_URL_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})(?!\d)",
+    re.IGNORECASE,
+)
+_PMC_URL_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
+    r"|europepmc\.org/articles/)(PMC\d{1,9})(?!\d)",
+    re.IGNORECASE,
+)
+# TeXMed (PubMed to BibTeX) keys its entries "pmid31025164" and writes no pmid field.
+# Five digits at least, so that a key like "pmid_2019" is not read as PMID 2019.
+_PMID_KEY_RE = re.compile(r"^pmid[:_-]?(\d{5,9})$", re.IGNORECASE)
+# Scopus "Cited by: 3; All Open Access" (2023 on) and "cited By 12" (before).
+_CITED_BY_RE = re.compile(r"\bcited by:?\s*(\d+)", re.IGNORECASE)
+# Wiley starts every abstract with the heading "Abstract" or "ABSTRACT"; "Abstract
+# reasoning is..." (a lower-case word after it) is text and is kept.
+_ABSTRACT_LABEL_RE = re.compile(r"^(?i:abstract)[:.]?\s+(?=[A-Z])")
+# Publisher HTML that Crossref passes into its BibTeX (<i>, <sub>, <scp>, JATS and
+# MathML tags), and Zotero rich text that Better BibTeX writes as {$<$}i{$>$}.
+_HTML_TAG_RE = re.compile(
+    r"</?(i|b|u|em|strong|sub|sup|scp|sc|span|p|br|div|mml:[\w-]+|jats:[\w-]+)"
+    r"(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+_HTML_BLOCK_TAGS = frozenset({"p", "br", "div", "jats:p", "jats:sec", "jats:title"})
+_MATH_ANGLE_RE = re.compile(r"\$([<>])\$")
+# "@article{title = ...": an entry whose key and comma were dropped (BibTeX requires the
+# key). A comma is inserted so bibtexparser reads it as a keyless entry, like JabRef's
+# "@Article{,". @string{name = ...} has the same shape and is left alone.
+_KEYLESS_ENTRY_RE = re.compile(
+    r"(@(?!(?:string|comment|preamble)\b)[A-Za-z]+\s*[{(])(?=\s*[A-Za-z][\w-]*\s*=)",
+    re.IGNORECASE,
+)
+# LaTeX escapes reference managers write in DOIs and URLs (Mendeley "{\_}", "{\#}").
+_VERBATIM_ESCAPE_RE = re.compile(r"\\([_&%#$~])")
+# biblatex extended name format (Better BibLaTeX, biber):
+# "family=Meer, given=Jan, prefix=van der, useprefix=false".
+_EXTENDED_NAME_RE = re.compile(r"^\s*(?:family|given|prefix|suffix)(?:-i)?\s*=", re.IGNORECASE)
 _UNESCAPED_PERCENT_RE = re.compile(r"(?<!\\)%")
 _FAILED_KEY_RE = re.compile(r"@(\w+)\s*[{(]\s*([^,\s]*)")
 
@@ -185,6 +238,9 @@ def _latex_to_text(value: Any, warnings: list[str], *, field: str) -> str:
     """LaTeX markup to Unicode text: {\\'a} -> á, \\v{c} -> č, {\\th} -> þ, braces dropped."""
     if not isinstance(value, str) or not value:
         return ""
+    if "$" in value:
+        # Better BibTeX writes a literal < or > as {$<$} / {$>$}: text, not math.
+        value = _MATH_ANGLE_RE.sub(r"\1", value)
     if "\\" in value:
         value = _decode_common_macros(value)
     unescaped = _ESCAPED_RE.sub("", value)
@@ -205,10 +261,25 @@ def _latex_to_text(value: Any, warnings: list[str], *, field: str) -> str:
 
 
 def _verbatim(value: Any) -> str:
-    """Identifier fields: only protective braces removed, no LaTeX decoding."""
+    """Identifier fields: protective braces and escapes (``\\_``, ``\\#``) removed, no LaTeX."""
     if not isinstance(value, str):
         return ""
-    return clean(value.replace("{", "").replace("}", "").replace("\\_", "_"))
+    return clean(_VERBATIM_ESCAPE_RE.sub(r"\1", value.replace("{", "").replace("}", "")))
+
+
+def _without_markup(text: str) -> str:
+    """Title or abstract text without the HTML tags some sources leave in it."""
+    if "<" not in text:
+        return text
+
+    def replace(match: re.Match[str]) -> str:
+        return " " if match.group(1).lower() in _HTML_BLOCK_TAGS else ""
+
+    return clean(_HTML_TAG_RE.sub(replace, text))
+
+
+def _unless_placeholder(value: str) -> str:
+    return "" if value.casefold() in _PLACEHOLDERS else value
 
 
 # ---------------------------------------------------------------------------------------
@@ -330,7 +401,9 @@ def _repaired(blocks: list[Block]) -> list[Block]:
         count = seen_keys.get(original_key.lower(), 0)
         seen_keys[original_key.lower()] = count + 1
         if count:
-            warnings.append(f"citation key {original_key!r} used by an earlier entry too")
+            # Keyless entries (JabRef's "@Article{,") are not duplicates of each other.
+            if original_key:
+                warnings.append(f"citation key {original_key!r} used by an earlier entry too")
             entry.key = f"{original_key}\x00{count}"
         entry.set_parser_metadata(_ORIGINAL_KEY, original_key)
         entry.set_parser_metadata(_WARNINGS_KEY, warnings)
@@ -339,6 +412,7 @@ def _repaired(blocks: list[Block]) -> list[Block]:
 
 
 def _read_library(text: str, source_name: str) -> Library:
+    text = _KEYLESS_ENTRY_RE.sub(r"\1,", text)
     try:
         split = bibtexparser.parse_string(text, parse_stack=[])
         library = Library(_repaired(split.blocks), fail_on_duplicate_key=False)
@@ -429,25 +503,30 @@ def _build_record(entry: Entry, location: SourceLocation, by_key: dict[str, Entr
                 return value
         return ""
 
-    record.title = text("title")
-    _read_identifiers(record, values, text)
+    key = str(entry.get_parser_metadata(_ORIGINAL_KEY) or entry.key)
+    record.title = _without_markup(text("title"))
+    _read_identifiers(record, values, text, key=key)
     if not record.title and not (record.pmid or record.doi or record.pmcid):
-        key = entry.get_parser_metadata(_ORIGINAL_KEY) or entry.key
         return InvalidRecord(
             location, f"entry {key!r} has neither a title nor an identifier (doi/pmid)"
         )
 
-    record.abstract = text("abstract")
+    record.abstract = _ABSTRACT_LABEL_RE.sub("", _without_markup(text("abstract")))
     record.abstract_sections = split_abstract_sections(record.abstract)
     record.language = text("language", "langid")
-    record.volume = text("volume")
-    record.issue = text("number", "issue")
-    record.pages = re.sub(r"\s*(?:-+|\u2013|\u2014)\s*", "-", _verbatim(values.get("pages")))
+    record.volume = _unless_placeholder(text("volume"))
+    record.issue = _unless_placeholder(text("number", "issue"))
+    record.pages = _pages(values)
     record.pub_date = _publication_date(record, values)
     record.journal = _journal(record, values, text)
-    keywords = text("keywords")
-    separator = ";" if ";" in keywords else ","
-    record.keywords = unique([kw.strip() for kw in keywords.split(separator)])
+    record.keywords = unique(
+        [
+            keyword
+            for field in _KEYWORD_KEYS
+            for keyword in _keywords(values.get(field), record.warnings, field)
+        ]
+    )
+    record.citation_count = _citation_count(values)
     record.authors = _authors(values.get("author"), record.warnings)
     if not record.authors and values.get("editor"):
         record.authors = _authors(values.get("editor"), record.warnings)
@@ -456,16 +535,51 @@ def _build_record(entry: Entry, location: SourceLocation, by_key: dict[str, Entr
     return record
 
 
+def _pages(values: dict[str, Any]) -> str:
+    pages = _unless_placeholder(_verbatim(values.get("pages")))
+    if not pages:
+        pages = next(
+            (number for key in _ARTICLE_NUMBER_KEYS if (number := _verbatim(values.get(key)))),
+            "",
+        )
+    return re.sub(r"\s*(?:-+|\u2013|\u2014)\s*", "-", pages)
+
+
+def _keywords(value: Any, warnings: list[str], key: str) -> list[str]:
+    """'a; b', 'a, b', or one keyword per line as EndNote writes them."""
+    keywords = _latex_to_text(value, warnings, field=key)
+    if ";" in keywords:
+        return [keyword.strip() for keyword in keywords.split(";")]
+    if "," in keywords:
+        return [keyword.strip() for keyword in keywords.split(",")]
+    if isinstance(value, str) and "\n" in value.strip():
+        return [_latex_to_text(line, warnings, field=key) for line in value.split("\n")]
+    return [keywords]
+
+
+def _citation_count(values: dict[str, Any]) -> int | None:
+    """Web of Science ``Times-Cited``, or Scopus's count in ``note``."""
+    times_cited = _verbatim(values.get("times-cited"))
+    if times_cited.isdigit():
+        return int(times_cited)
+    if found := _CITED_BY_RE.search(_verbatim(values.get("note"))):
+        return int(found.group(1))
+    return None
+
+
 def _read_identifiers(
-    record: StudyRecord, values: dict[str, Any], text: Callable[..., str]
+    record: StudyRecord, values: dict[str, Any], text: Callable[..., str], *, key: str
 ) -> None:
     add_identifier(record, "doi", normalize_doi, _verbatim(values.get("doi")), field="doi")
+    url = _verbatim(values.get("url"))
     if not record.doi:
-        for url in _DOI_URL_RE.findall(_verbatim(values.get("url"))):
-            add_identifier(record, "doi", normalize_doi, url, field="url")
-    add_identifier(record, "pmid", normalize_pmid, _verbatim(values.get("pmid")), field="pmid")
-    for key in ("pmcid", "pmc"):
-        add_identifier(record, "pmcid", normalize_pmcid, _verbatim(values.get(key)), field=key)
+        for doi_url in _DOI_URL_RE.findall(url):
+            add_identifier(record, "doi", normalize_doi, doi_url, field="url")
+    # Scopus names the field pubmed_id.
+    for field in ("pmid", "pubmed_id"):
+        add_identifier(record, "pmid", normalize_pmid, _verbatim(values.get(field)), field=field)
+    for field in ("pmcid", "pmc"):
+        add_identifier(record, "pmcid", normalize_pmcid, _verbatim(values.get(field)), field=field)
     eprint_type = _verbatim(values.get("eprinttype") or values.get("archiveprefix")).lower()
     eprint = _verbatim(values.get("eprint"))
     if eprint_type in ("pubmed", "pmid"):
@@ -473,12 +587,18 @@ def _read_identifiers(
     elif eprint_type in ("pmc", "pmcid", "pubmedcentral"):
         add_identifier(record, "pmcid", normalize_pmcid, eprint, field="eprint")
     # Zotero writes "note = {{PMID:} 23439512}" and keeps PMCIDs in notes as well.
-    for key in ("note", "annote", "annotation", "extra"):
-        note = text(key)
+    for field in ("note", "annote", "annotation", "extra"):
+        note = text(field)
         if found := _PMID_NOTE_RE.search(note):
-            add_identifier(record, "pmid", normalize_pmid, found.group(1), field=key)
+            add_identifier(record, "pmid", normalize_pmid, found.group(1), field=field)
         if found := _PMCID_NOTE_RE.search(note):
-            add_identifier(record, "pmcid", normalize_pmcid, found.group(1), field=key)
+            add_identifier(record, "pmcid", normalize_pmcid, found.group(1), field=field)
+    if found := _PUBMED_URL_RE.search(url):
+        add_identifier(record, "pmid", normalize_pmid, found.group(1), field="url")
+    if found := _PMC_URL_RE.search(url):
+        add_identifier(record, "pmcid", normalize_pmcid, found.group(1), field="url")
+    if found := _PMID_KEY_RE.match(key):
+        add_identifier(record, "pmid", normalize_pmid, found.group(1), field="citation key")
 
 
 def _publication_date(record: StudyRecord, values: dict[str, Any]) -> PublicationDate:
@@ -499,17 +619,22 @@ def _publication_date(record: StudyRecord, values: dict[str, Any]) -> Publicatio
 def _journal(
     record: StudyRecord, values: dict[str, Any], text: Callable[..., str]
 ) -> JournalRecord | None:
-    issns: list[str] = []
-    issn_text = _verbatim(values.get("issn"))
-    if issn_text:
-        issns = issns_in(issn_text)
-        if not issns:
-            record.warnings.append(f"issn: not an ISSN: {issn_text!r}; value dropped")
+    found: dict[str, list[str]] = {}
+    # Web of Science gives the electronic ISSN its own field; others list both in issn.
+    for field in ("issn", "eissn"):
+        issn_text = _verbatim(values.get(field))
+        if issn_text:
+            found[field] = issns_in(issn_text)
+            if not found[field]:
+                record.warnings.append(f"{field}: not an ISSN: {issn_text!r}; value dropped")
+    issns = found.get("issn", [])
+    eissns = found.get("eissn", []) or issns[1:]
     journal = JournalRecord(
         title=text("journaltitle", "journal"),
-        iso_abbreviation=text("shortjournal", "journalabbr", "journal-iso"),
+        # Scopus writes the ISO abbreviation in abbrev_source_title.
+        iso_abbreviation=text("shortjournal", "journalabbr", "journal-iso", "abbrev_source_title"),
         issn=issns[0] if issns else "",
-        eissn=issns[1] if len(issns) > 1 else "",
+        eissn=eissns[0] if eissns else "",
         publisher=text("publisher"),
     )
     if not any((journal.title, journal.iso_abbreviation, journal.issn, journal.publisher)):
@@ -542,6 +667,10 @@ def _authors(names: Any, warnings: list[str]) -> list[AuthorRecord]:
         name = raw.strip() if isinstance(raw, str) else ""
         if not name or name.lower() == "others":  # "and others" is et al.
             continue
+        if _EXTENDED_NAME_RE.match(name):
+            if (author := _extended_name(name, warnings)) is not None:
+                authors.append(author)
+            continue
         if _wholly_braced(name):
             # Braces protect a name from being split: that is how BibTeX spells group authors.
             collective = _latex_to_text(name, warnings, field="author")
@@ -562,3 +691,36 @@ def _authors(names: Any, warnings: list[str]) -> list[AuthorRecord]:
             continue
         authors.append(AuthorRecord(last_name=last, fore_name=fore, initials=initials_from(fore)))
     return authors
+
+
+def _split_top_level(value: str, separator: str) -> list[str]:
+    """Split on ``separator`` outside braces: 'given={Jan, Jr}, family=X' in two."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for index, char in enumerate(value):
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth = max(depth - 1, 0)
+        elif char == separator and depth == 0:
+            parts.append(value[start:index])
+            start = index + 1
+    parts.append(value[start:])
+    return parts
+
+
+def _extended_name(name: str, warnings: list[str]) -> AuthorRecord | None:
+    """biblatex 'family=Meer, given=Jan, prefix=van der, useprefix=false' to an author.
+
+    ``useprefix`` only decides how the name sorts; the prefix is part of the surname.
+    """
+    parts: dict[str, str] = {}
+    for part in _split_top_level(name, ","):
+        label, _, value = part.partition("=")
+        parts[label.strip().lower()] = _latex_to_text(value, warnings, field="author")
+    last = " ".join(part for part in (parts.get("prefix", ""), parts.get("family", "")) if part)
+    fore = parts.get("given", "")
+    if not last:
+        return author_from_name(fore)
+    return AuthorRecord(last_name=last, fore_name=fore, initials=initials_from(fore))
