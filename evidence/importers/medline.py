@@ -39,6 +39,7 @@ from evidence.importers.records import (
     ParseError,
     PublicationDate,
     PublicationTypeRecord,
+    RelatedArticleRecord,
     SourceLocation,
     StudyRecord,
 )
@@ -86,6 +87,11 @@ _COLLECTIVE_RE = re.compile(
 )
 # A run of initials as MEDLINE AU ("JA"), Embase ("M.A.") or Reference Manager write them.
 _INITIALS_TOKEN_RE = re.compile(r"^(?:[A-Z]\.?-?){1,5}$")
+# Generational suffixes as MEDLINE writes them after the name ("FAU - Wright, Jackson T Jr",
+# "AU  - Gilliam FR 3rd"). Roman numerals are left alone: "Ivanov II" is two initials.
+_SUFFIX_TOKEN_RE = re.compile(r"^(?:jr|sr|[2-9](?:nd|rd|th))\.?$", re.IGNORECASE)
+# Pre-1996 MEDLINE records stop at ten authors and end the list with "AU  - et al.".
+_ET_AL_RE = re.compile(r"^et\.?\s*al\.?$", re.IGNORECASE)
 _NAME_SPLIT_RE = re.compile(r"[\s.\-\u2010\u2011]+")
 
 
@@ -110,26 +116,35 @@ def initials_from(fore_name: str) -> str:
     return "".join(letters)
 
 
+def _without_suffix(tokens: list[str]) -> list[str]:
+    """Name tokens without trailing 'Jr', 'Sr', '3rd'...; a lone token is kept."""
+    while len(tokens) > 1 and _SUFFIX_TOKEN_RE.match(tokens[-1]):
+        tokens = tokens[:-1]
+    return tokens
+
+
 def author_from_name(text: str) -> AuthorRecord | None:
-    """One author as reference managers write it, or None for an empty string.
+    """One author as reference managers write it, or None for an empty string or 'et al.'.
 
     Handles 'Last, Fore', 'Last,F.I.', 'Last, Fore, Suffix', 'Last FI' (MEDLINE AU),
-    'Last F.I.' (Embase), 'Fore Last', and group authors.
+    'Last F.I.' (Embase), 'Fore Last', MEDLINE's 'Last, Fore Jr' / 'Last FI Jr' (the
+    suffix is dropped, as the XML parser drops <Suffix>), and group authors.
     """
     name = clean(text).strip(" ;,")
-    if not name:
+    if not name or _ET_AL_RE.match(name):
         return None
     if looks_collective(name):
         return AuthorRecord(collective_name=name)
     if "," in name:
         last, _, rest = name.partition(",")
         # RIS allows "Last, First, Suffix": the suffix is not part of the given name.
-        fore = rest.split(",")[0].strip()
+        fore = " ".join(_without_suffix(rest.split(",")[0].split()))
         last = last.strip()
         if not last:
             return AuthorRecord(last_name=fore, initials="") if fore else None
         return AuthorRecord(last_name=last, fore_name=fore, initials=initials_from(fore))
-    tokens = name.split()
+    tokens = _without_suffix(name.split())
+    name = " ".join(tokens)
     if len(tokens) == 1:
         return AuthorRecord(last_name=name)
     # Trailing initials: "Casbon JA", "Liu R.", "de Hoon MJ", "Smith J A".
@@ -294,7 +309,24 @@ def unique(values: list[str]) -> list[str]:
 
 # "PMID- 123", "TI  - x", "ISSN - x" (ERIC), "AB  -" (empty value).
 _TAG_LINE_RE = re.compile(r"^([A-Z][A-Z0-9]{1,3})\s*-(?:\s(.*)|$)")
-_CONTINUATION = "      "
+# "PMID-22664220", "TI  -Title" (JabRef's test files, hand-edited exports): no space after
+# the dash. Accepted only for a tag of NLM's field list with the dash in PubMed's column,
+# so that an unindented stray line ("ACE2-mediated...") is not read as a field.
+_TIGHT_TAG_LINE_RE = re.compile(r"^([A-Z][A-Z0-9]{1,3}) *-(.*)$")
+# The tags of NLM's MEDLINE/PubMed field descriptions, as one string to keep it readable.
+_NLM_TAGS = frozenset(
+    "AB AD AID AU AUID BTI CDAT CI CIN CN COIS CON CP CRDT CRF CRI CTDT CTI CY DA DCOM DDIN"  # noqa: SIM905
+    " DEP DP DRDT DRIN ECF ECI ED EDAT EFR EIN EN FAU FED FIR FPS GN GR GS IP IR IRAD IS ISBN"
+    " JID JT LA LID LR MH MHDA MID NM OAB OABL OCI OID ORI OT OTO OWN PB PG PHST PL PMC PMCR"
+    " PMID PRIN PROF PS PST PT PUBM RF RIN RN ROF RPF RPI RRF RRI SB SFM SI SO SPIN STAT TA TI"
+    " TT UIN UOF VI VTI".split()
+)
+# Fields PubMed never continues on a second line: text without a tag after one of them is
+# a stray line, and joining it would destroy the value ("PMID- 1 SO invalid line").
+_UNWRAPPED_TAGS = frozenset(
+    {"PMID", "PMC", "OWN", "STAT", "DA", "DCOM", "LR", "DEP", "EDAT", "MHDA", "CRDT", "PST"}
+    | {"LA", "VI", "IP", "JID", "PMCR", "PUBM"}
+)
 # Tags only MEDLINE writes; a file with none of them is not MEDLINE (RIS shares TI, AU...).
 _MEDLINE_MARKER_TAGS = frozenset(
     {"PMID", "OWN", "STAT", "FAU", "JT", "JID", "SO", "DCOM", "EDAT", "PHST", "MH", "PST"}
@@ -312,6 +344,18 @@ class _RawRecord:
         return any(t == tag for t, _, _ in self.fields)
 
 
+def _tag_and_value(line: str) -> tuple[str, str] | None:
+    """('TI', 'x') for a field line, None for a continuation or stray line."""
+    if line[:1].isspace():
+        return None
+    if tag_line := _TAG_LINE_RE.match(line):
+        return tag_line.group(1), (tag_line.group(2) or "").strip()
+    tight = _TIGHT_TAG_LINE_RE.match(line)
+    if tight and tight.group(1) in _NLM_TAGS and line[4:5] == "-":
+        return tight.group(1), tight.group(2).strip()
+    return None
+
+
 def _split_records(text: str) -> Iterator[_RawRecord]:
     current: _RawRecord | None = None
     for number, line in enumerate(text.split("\n"), start=1):
@@ -320,21 +364,29 @@ def _split_records(text: str) -> Iterator[_RawRecord]:
                 yield current
                 current = None
             continue
-        tag_line = None if line.startswith(" ") else _TAG_LINE_RE.match(line)
-        if tag_line is None:
+        tag_and_value = _tag_and_value(line)
+        if tag_and_value is None:
             if current is None:
                 current = _RawRecord(line=number)
-            if current.fields:
-                if not line.startswith(_CONTINUATION):
-                    current.warnings.append(
-                        f"line {number}: text without a tag or indentation joined to "
-                        f"{current.fields[-1][0]}"
-                    )
-                current.fields[-1][1].append(line.strip())
-            else:
+            if not current.fields:
                 current.warnings.append(f"line {number}: text outside any field ignored")
+                continue
+            previous_tag = current.fields[-1][0]
+            if previous_tag in _UNWRAPPED_TAGS:
+                current.warnings.append(
+                    f"line {number}: text without a tag after {previous_tag} ignored: "
+                    f"{line.strip()!r}"
+                )
+                continue
+            # PubMed indents by six spaces; a tab or a single space (an old PubMed bug
+            # splitting "isolation &\n purification") is still a continuation.
+            if not line[:1].isspace():
+                current.warnings.append(
+                    f"line {number}: text without a tag or indentation joined to {previous_tag}"
+                )
+            current.fields[-1][1].append(line.strip())
             continue
-        tag, value = tag_line.group(1), (tag_line.group(2) or "").strip()
+        tag, value = tag_and_value
         if current is not None and tag == "PMID" and current.has_tag("PMID"):
             # Concatenated exports sometimes lose the blank line between records.
             yield current
@@ -353,7 +405,9 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
         raise ParseError(f"empty file: {_PMID_EXAMPLE}", SourceLocation(source_name))
     raw_records = list(_split_records(text))
     if not any(tag in _MEDLINE_MARKER_TAGS for raw in raw_records for tag, _, _ in raw.fields):
-        raise ParseError(_PMID_EXAMPLE, SourceLocation(source_name, line=raw_records[0].line))
+        raise ParseError(
+            _not_medline_reason(text), SourceLocation(source_name, line=raw_records[0].line)
+        )
     for number, raw in enumerate(raw_records, start=1):
         location = SourceLocation(source_name, record=number, line=raw.line)
         try:
@@ -365,11 +419,59 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
         yield item
 
 
-# Tags read below; the others (PHST, EDAT, CI, RN...) are not worth cleaning.
+# Formats that share the look of MEDLINE, named in the error so the user knows what they
+# have: Web of Science "Other reference software" files ("FN Clarivate Analytics Web of
+# Science", "PT J", two-letter tags without a dash, "ER" closing each record) and RIS.
+_WOS_HEADER_RE = re.compile(r"^(?:FN |VR \d)", re.MULTILINE)
+_WOS_TYPE_RE = re.compile(r"^PT [A-Z][ \t]*$", re.MULTILINE)
+_WOS_END_RE = re.compile(r"^ER[ \t]*$", re.MULTILINE)
+_RIS_RE = re.compile(r"^TY {1,2}- ", re.MULTILINE)
+
+
+def _not_medline_reason(text: str) -> str:
+    if _WOS_HEADER_RE.search(text) or (_WOS_TYPE_RE.search(text) and _WOS_END_RE.search(text)):
+        return (
+            f"{_PMID_EXAMPLE}: this looks like a Web of Science export (two-letter tags "
+            "without '-', records ending in 'ER'), not PubMed's MEDLINE format"
+        )
+    if _RIS_RE.search(text):
+        return f"{_PMID_EXAMPLE}: this looks like a RIS file ('TY  - '); import it as RIS"
+    return _PMID_EXAMPLE
+
+
+# NLM's Comments/Corrections tags, as the RefType PubMed XML gives the same link
+# (RelatedArticleRecord.relation), so both formats flag retractions alike.
+_RELATION_TAGS = {
+    "CON": "CommentOn",
+    "CIN": "CommentIn",
+    "EIN": "ErratumIn",
+    "EFR": "ErratumFor",
+    "CRI": "CorrectedandRepublishedIn",
+    "CRF": "CorrectedandRepublishedFrom",
+    "RIN": "RetractionIn",
+    "ROF": "RetractionOf",
+    "RRI": "RetractedandRepublishedIn",
+    "RRF": "RetractedandRepublishedFrom",
+    "PRIN": "PartialRetractionIn",
+    "PROF": "PartialRetractionOf",
+    "RPI": "RepublishedIn",
+    "RPF": "RepublishedFrom",
+    "UIN": "UpdateIn",
+    "UOF": "UpdateOf",
+    "SPIN": "SummaryForPatientsIn",
+    "ORI": "OriginalReportIn",
+    "ECI": "ExpressionOfConcernIn",
+    "ECF": "ExpressionOfConcernFor",
+}
+
+# Tags read below; the others (PHST, EDAT, CI, RN...) are not worth cleaning. IR/FIR
+# (investigators) and FED/ED (book editors) are read only to know that the AD and AUID
+# lines after them are not an author's.
 _USED_TAGS = frozenset(
-    {"PMID", "TI", "BTI", "AB", "LA", "VI", "IP", "PG", "DP", "DEP", "LID", "AID", "PMC"}
+    {"PMID", "TI", "BTI", "TT", "AB", "LA", "VI", "IP", "PG", "DP", "DEP", "LID", "AID", "PMC"}
     | {"JT", "TA", "JID", "PB", "IS", "ISSN", "PT", "MH", "OT"}
-    | {"FAU", "AU", "CN", "AD", "AUID"}
+    | {"FAU", "AU", "CN", "AD", "AUID", "IR", "FIR", "FED", "ED"}
+    | _RELATION_TAGS.keys()
 )
 
 
@@ -394,9 +496,11 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
 
     record = StudyRecord(location=location, warnings=list(raw.warnings))
     add_identifier(record, "pmid", normalize_pmid, first("PMID"), field="PMID")
-    record.title = first("TI", "BTI")
+    # A book's own record has only BTI; TT (the title in its original language) stands in
+    # when there is no English one, as VernacularTitle does in PubMed XML.
+    record.title = first("TI", "BTI", "TT")
     if not record.pmid and not record.title:
-        return InvalidRecord(location, "record has neither a PMID nor a title (TI/BTI)")
+        return InvalidRecord(location, "record has neither a PMID nor a title (TI/BTI/TT)")
 
     record.abstract = first("AB")
     record.abstract_sections = split_abstract_sections(record.abstract)
@@ -414,7 +518,14 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     record.mesh_headings = [_mesh_heading(v) for v in values["MH"] if v.strip("*/ ")]
     record.keywords = unique(values["OT"])
     record.authors = _read_authors(record, used)
+    record.related_articles = _read_related_articles(record, used)
     return record
+
+
+# An LID/AID without PubMed's "[doi]" marker that is still a DOI: ERIC's resolver URLs,
+# "doi:10.1016/..." (JabRef's test files), a bare "10.1016/..." from re-exporting tools.
+# Other untyped values ("e0216543", a PLOS article number) are not identifiers.
+_UNTYPED_DOI_RE = re.compile(r"^(?:doi:\s*|\S*doi\.org/)?10\.\d{4,9}/", re.IGNORECASE)
 
 
 def _read_article_ids(record: StudyRecord, values: dict[str, list[str]]) -> None:
@@ -423,7 +534,7 @@ def _read_article_ids(record: StudyRecord, values: dict[str, list[str]]) -> None
         for value in values.get(tag, ()):
             kind = re.search(r"\[(\w+)\]\s*$", value)
             if kind is None:
-                if re.search(r"doi\.org/", value, re.IGNORECASE):
+                if _UNTYPED_DOI_RE.match(value):
                     add_identifier(record, "doi", normalize_doi, value, field=tag)
                 continue
             identifier = value[: kind.start()].strip()
@@ -489,9 +600,13 @@ def _read_authors(record: StudyRecord, fields: list[tuple[str, str, int]]) -> li
 
     FAU ("Casbon, James A") gives the full name and the AU that follows it ("Casbon JA")
     the initials. Older records put one AD before the authors: it is the first author's.
+    Investigators (IR/FIR) and book editors (FED/ED) are not authors, and the AD or AUID
+    lines after one of them are theirs.
     """
     authors: list[AuthorRecord] = []
     leading_affiliations: list[str] = []
+    owner: AuthorRecord | None = None  # whom the next AD or AUID line describes
+    after_non_author = False
     awaiting_initials = False
     for tag, value, number in fields:
         if not value:
@@ -501,30 +616,66 @@ def _read_authors(record: StudyRecord, fields: list[tuple[str, str, int]]) -> li
             if author is not None:
                 authors.append(author)
                 awaiting_initials = not author.collective_name
+            owner = author
             continue
         if tag == "AU":
             parsed = author_from_name(value)
             if awaiting_initials and parsed is not None and parsed.initials:
                 authors[-1].initials = parsed.initials
-            elif not awaiting_initials and parsed is not None:
-                authors.append(parsed)
+            elif not awaiting_initials:
+                if parsed is not None:
+                    authors.append(parsed)
+                owner = parsed
             awaiting_initials = False
             continue
         if tag == "CN":
-            authors.append(AuthorRecord(collective_name=value))
+            owner = AuthorRecord(collective_name=value)
+            authors.append(owner)
+        elif tag in ("IR", "FIR", "FED", "ED"):
+            owner = None
+            after_non_author = True
         elif tag == "AD":
-            if authors:
-                authors[-1].affiliations.append(value)
-            else:
+            if owner is not None:
+                owner.affiliations.append(value)
+            elif not authors and not after_non_author:
                 leading_affiliations.append(value)
-        elif tag == "AUID" and authors and value.upper().startswith("ORCID"):
+        elif tag == "AUID" and owner is not None and value.upper().startswith("ORCID"):
             try:
                 orcid = normalize_orcid(value.split(":", 1)[-1])
             except InvalidIdentifier as exc:
                 record.warnings.append(f"AUID (line {number}): {exc}; value dropped")
             else:
-                authors[-1].orcid = authors[-1].orcid or orcid
+                owner.orcid = owner.orcid or orcid
         awaiting_initials = False
     if authors and leading_affiliations:
         authors[0].affiliations[:0] = leading_affiliations
     return authors
+
+
+# "... doi: 10.1056/NEJMe2001126. PMID: 31978944": PubMed appends the linked record's PMID
+# to its citation, the very thing PubMed XML keeps apart as RefSource and PMID.
+_CROSS_REFERENCE_PMID_RE = re.compile(r"\.?\s*\bPMID:\s*(\d+)\.?$")
+
+
+def _read_related_articles(
+    record: StudyRecord, fields: list[tuple[str, str, int]]
+) -> list[RelatedArticleRecord]:
+    """CIN, RIN, EIN... lines: other papers about this one, never its own identifiers."""
+    related: list[RelatedArticleRecord] = []
+    for tag, value, number in fields:
+        relation = _RELATION_TAGS.get(tag)
+        if relation is None or not value:
+            continue
+        ref_source, pmid = value, ""
+        if cross_reference := _CROSS_REFERENCE_PMID_RE.search(value):
+            ref_source = value[: cross_reference.start()]
+            try:
+                pmid = normalize_pmid(cross_reference.group(1))
+            except InvalidIdentifier as exc:
+                record.warnings.append(f"{tag} (line {number}): {exc}; citation kept")
+        ref_source = ref_source.strip().removesuffix(".").rstrip()
+        if ref_source or pmid:
+            related.append(
+                RelatedArticleRecord(relation=relation, ref_source=ref_source, pmid=pmid)
+            )
+    return related
