@@ -37,7 +37,9 @@ from evidence.models.choices import (
 )
 from evidence.models.choices import ReportingState as ReportingStateChoices
 
-RETRACTION_RELATIONS = {"RetractionIn", "RetractedandReplacedIn", "RetractionOf"}
+# PubMed's RefTypes saying that the study itself was retracted (RetractionOf, by
+# contrast, is what the retraction notice says of the study it retracts).
+RETRACTION_RELATIONS = frozenset({"RetractionIn", "RetractedandRepublishedIn"})
 RETRACTED_TYPE = "Retracted Publication"
 
 # Column widths of the models, checked before writing so a long value is reported with
@@ -107,10 +109,9 @@ def search_document(title: str, abstract: str, keywords: list[str], mesh: list[s
 
 
 def is_retracted(record: StudyRecord) -> bool:
-    return any(
-        r.relation in RETRACTION_RELATIONS and r.relation != "RetractionOf"
-        for r in record.related_articles
-    ) or any(t.name == RETRACTED_TYPE for t in record.publication_types)
+    return any(r.relation in RETRACTION_RELATIONS for r in record.related_articles) or any(
+        t.name == RETRACTED_TYPE for t in record.publication_types
+    )
 
 
 def author_fields(author: AuthorRecord) -> dict[str, str]:
