@@ -192,7 +192,8 @@ def open_input(
 
 _PUBMED_XML_RE = re.compile(r"<(?:!DOCTYPE\s+)?Pubmed(?:Book)?Article(?:Set)?\b")
 _JSON_START_RE = re.compile(r'^(?:\{\s*(?:"|\}|$)|\[\s*(?:\{|\]|$))')
-_MEDLINE_PMID_RE = re.compile(r"^PMID- ", re.MULTILINE)
+# "PMID- 123", and "PMID-123" as hand-edited files and JabRef's tests write it.
+_MEDLINE_PMID_RE = re.compile(r"^PMID-(?: |\d)", re.MULTILINE)
 _MEDLINE_TAG_RE = re.compile(r"^(?:TI|AU|FAU|DP)\s*- ", re.MULTILINE)
 _MEDLINE_OWNER_RE = re.compile(r"^(?:PMID- |OWN - |STAT- )", re.MULTILINE)
 _RIS_RE = re.compile(r"^TY\s{0,3}-\s", re.MULTILINE)

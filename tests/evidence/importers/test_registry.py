@@ -102,6 +102,7 @@ def test_detects_the_seeds(seed_path, name: str, expected: str) -> None:
         (b"<?xml version='1.0'?>\n<PubmedArticle><MedlineCitation/>", "pubmed-xml"),
         (b"<PubmedBookArticleSet>", "pubmed-xml"),
         (b"\r\nPMID- 1\r\nTI  - x\r\n", "medline"),
+        (b"PMID-22664220\nTI  -A title\n", "medline"),
         (b"OWN - ERIC\nTI  - A title\nAU  - Doe, J\n", "medline"),
         (b"TY - JOUR\nTI - tolerant spacing\nER -\n", "ris"),
         (b"% comment\n@Article {key,\n title = {x}}", "bibtex"),
