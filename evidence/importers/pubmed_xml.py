@@ -3,7 +3,8 @@
 ``parse()`` streams: lxml ``iterparse`` reports each ``PubmedArticle``,
 ``PubmedBookArticle`` and ``DeleteCitation`` when it ends, the record is read and the
 element is cleared and unlinked, so a multi-gigabyte baseline file needs no more memory
-than one record.
+than one record. MEDLINE baseline files before 2017 (``MedlineCitationSet`` of bare
+``MedlineCitation``) are read the same way.
 
 Hostile XML is refused before lxml sees it: a DOCTYPE whose internal subset declares
 entities (billion laughs, external entities / XXE) is a ``ParseError``. PubMed's own
@@ -58,10 +59,20 @@ from evidence.importers.text import clean
 
 __all__ = ["parse"]
 
-_ROOT_TAGS = frozenset({"PubmedArticleSet", "PubmedBookArticleSet"})
+# MedlineCitationSet: the MEDLINE baseline and update files up to 2016 (medline16n*.xml),
+# whose records are bare MedlineCitation elements without PubmedData.
+_MEDLINE_ROOT = "MedlineCitationSet"
+_ROOT_TAGS = frozenset({"PubmedArticleSet", "PubmedBookArticleSet", _MEDLINE_ROOT})
 # DeleteDocument is the book-side twin of DeleteCitation in older PubMed DTDs.
 _DELETE_TAGS = frozenset({"DeleteCitation", "DeleteDocument"})
 _RECORD_TAGS = ("PubmedArticle", "PubmedBookArticle", *sorted(_DELETE_TAGS))
+# Chosen by the root element: inside a PubmedArticle, MedlineCitation is only a part.
+_MEDLINE_RECORD_TAGS = ("MedlineCitation", *sorted(_DELETE_TAGS))
+# libxml2's namespace errors (undeclared prefix...) leave the document well-formed XML;
+# lxml raises them only once the whole document has been parsed.
+_NAMESPACE_ERRORS = frozenset(
+    code for name, code in vars(etree.ErrorTypes).items() if name.startswith("NS_ERR_")
+)
 
 # Never load a DTD, never resolve an entity, never fetch anything; keep libxml2's limits
 # on text size and nesting depth (huge_tree=False).
@@ -113,8 +124,9 @@ def parse(
     waiting (a new file would otherwise wait on the writer for every group): each then
     only probes, and asking starts again once a probe finds a known article.
     """
-    source = _screen_prolog(stream, source_name)
-    events = etree.iterparse(source, events=("end",), tag=_RECORD_TAGS, **_PARSER_OPTIONS)
+    source, root_name = _screen_prolog(stream, source_name)
+    tags = _MEDLINE_RECORD_TAGS if root_name == _MEDLINE_ROOT else _RECORD_TAGS
+    events = etree.iterparse(source, events=("end",), tag=tags, **_PARSER_OPTIONS)
     count = 0
     group: list[tuple[etree._Element, SourceLocation, int | None, str]] = []
     group_size = _KNOWN_GROUP if ask_known else 1
@@ -144,10 +156,23 @@ def parse(
     except etree.XMLSyntaxError as exc:
         # The records complete before the error come first, as they would one by one.
         yield from _read_group(group, set())
+        # This parse's own log (exc.error_log also keeps older entries of the thread).
+        fatal = [e for e in events.error_log if e.level == etree.ErrorLevels.FATAL]
+        if not fatal and exc.code in _NAMESPACE_ERRORS:
+            # PubMed's DTD declares xmlns:mml #FIXED, so a valid file may use mml:math
+            # without declaring the prefix; the DTD is never loaded, so libxml2 objects,
+            # but only at the end: every record has been read, with the tags as written.
+            return
+        message, line = exc.msg, exc.lineno
+        if fatal and (not line or exc.code in _NAMESPACE_ERRORS):
+            # lxml reports a namespace error before the fatal one that stopped the
+            # parse, and for some fatal errors (an undefined entity) only "no element
+            # found" at line 0; libxml2's own entry says what and where.
+            message, line = fatal[0].message, fatal[0].line
         # record: the one being read when the error was met (count records were complete).
         raise ParseError(
-            f"malformed XML: {exc.msg}",
-            SourceLocation(source_name, record=count + 1, line=exc.lineno),
+            f"malformed XML: {message}",
+            SourceLocation(source_name, record=count + 1, line=line),
         ) from None
     except Exception:
         yield from _read_group(group, set())  # the stream failed: as for the syntax error
@@ -160,11 +185,17 @@ _KNOWN_GROUP = 250
 _ANSWER_GRACE = 0.1
 # Part of every source digest: change it when what is read from an article changes, so
 # that articles imported by the older reading are read again instead of skipped.
-_DIGEST_KEY = b"evidb pubmed-xml reader 1"
+_DIGEST_KEY = b"evidb pubmed-xml reader 2"
 
 
 def _article_pmid(elem: etree._Element) -> int | None:
-    text = elem.findtext("MedlineCitation/PMID") if elem.tag == "PubmedArticle" else None
+    tag = elem.tag
+    if tag == "PubmedArticle":
+        text = elem.findtext("MedlineCitation/PMID")
+    elif tag == "MedlineCitation":
+        text = elem.findtext("PMID")
+    else:
+        text = None
     return int(text) if text and text.strip().isdigit() else None
 
 
@@ -281,14 +312,18 @@ class _Prefixed:
         return data
 
 
-def _screen_prolog(stream: BinaryIO, source_name: str) -> _Prefixed:
+def _screen_prolog(stream: BinaryIO, source_name: str) -> tuple[_Prefixed, str | None]:
     """Read up to the root start tag; refuse entity declarations and foreign roots.
+
+    Returns the stream to parse and the root element's name (None when the document
+    ends before it: lxml then reports the error).
 
     libxml2 is already told not to resolve entities, but refusing the document outright
     gives a clear error and fails fast on a billion-laughs file instead of relying on the
     parser's amplification limits.
     """
     buffer = b""
+    name = None
     while True:
         chunk = stream.read(_PROLOG_CHUNK)
         if chunk:
@@ -329,7 +364,7 @@ def _screen_prolog(stream: BinaryIO, source_name: str) -> _Prefixed:
                 f"not PubMed XML (root element <{name}>)", SourceLocation(source_name, line=line)
             )
         break
-    return _Prefixed(buffer, stream)
+    return _Prefixed(buffer, stream), name
 
 
 def _prolog_text(data: bytes) -> tuple[str, bool]:
@@ -443,11 +478,14 @@ def _check_document(tree: etree._ElementTree, source_name: str) -> None:
 
 def _read_item(elem: etree._Element, location: SourceLocation) -> list[ParsedItem]:
     try:
-        if elem.tag in _DELETE_TAGS:
+        tag = elem.tag
+        if tag in _DELETE_TAGS:
             return _deleted_citations(elem, location)
-        builder = _RecordBuilder(location, book=elem.tag == "PubmedBookArticle")
+        builder = _RecordBuilder(location, book=tag == "PubmedBookArticle")
         if builder.is_book:
             builder.book_article(elem)
+        elif tag == "MedlineCitation":
+            builder.medline_citation(elem)
         else:
             builder.pubmed_article(elem)
         return [builder.finish()]
@@ -478,11 +516,66 @@ def _deleted_citations(elem: etree._Element, location: SourceLocation) -> list[P
     return items
 
 
+_MATHML = "{http://www.w3.org/1998/Math/MathML}"
+# "mml:math": the prefix left undeclared (see parse()); PubMed's DTD allows MathML only
+# directly in the text elements (AbstractText, ArticleTitle...) or in a DispFormula.
+_MATH_TAGS = frozenset({f"{_MATHML}math", "mml:math", "DispFormula"})
+# An annotation is another rendering (TeX, content MathML) of the formula beside it.
+_MATH_ANNOTATION_TAGS = frozenset(
+    f"{prefix}{name}" for prefix in (_MATHML, "mml:") for name in ("annotation", "annotation-xml")
+)
+
+
 def _text(elem: etree._Element) -> str:
     """Element text with inline markup (<sup>, <i>, MathML...) kept as text, cleaned."""
     if len(elem):
+        for child in elem:
+            if child.tag in _MATH_TAGS:
+                return clean("".join(_text_without_annotations(elem)))
         return clean("".join(elem.itertext()))
     return clean(elem.text)
+
+
+def _text_without_annotations(elem: etree._Element) -> Iterator[str]:
+    if elem.text:
+        yield elem.text
+    for child in elem:
+        if child.tag not in _MATH_ANNOTATION_TAGS:
+            yield from _text_without_annotations(child)
+        if child.tail:
+            yield child.tail
+
+
+# "PMC2762775.2" (version 2 of PMC2762775), "PMC2442205 [Available on 12/30/08]" (an
+# embargo note): PubMed's forms of a PMC ID with more after it.
+_LEADING_PMCID_RE = re.compile(r"\s*(PMC\d+)(?=[.\s\[]|$)", re.IGNORECASE)
+
+
+def _normalize_pmcid(value: str | None) -> str:
+    try:
+        return normalize_pmcid(value)
+    except InvalidIdentifier:
+        match = _LEADING_PMCID_RE.match(value or "")
+        if match is None:
+            raise
+        return normalize_pmcid(match.group(1))
+
+
+# NLM's stand-ins for a title it does not have: "[Not Available]." for a non-English
+# article whose title is not translated, "[In Process Citation]" (whole or appended)
+# for an In-Process one; OLDMEDLINE has a bare "Not Available".
+_PLACEHOLDER_TITLES = frozenset({"not available", "in process citation"})
+_PLACEHOLDER_SUFFIX_RE = re.compile(r"\[(?:not available|in process citation)\]\.?$", re.I)
+
+
+def _without_placeholder(title: str) -> str:
+    tail = title[-24:].lower()
+    if "not available" not in tail and "in process citation" not in tail:
+        return title
+    if title.strip(" .[]").lower() in _PLACEHOLDER_TITLES:
+        return ""
+    match = _PLACEHOLDER_SUFFIX_RE.search(title)
+    return title[: match.start()].rstrip() if match else title
 
 
 class _RecordBuilder:
@@ -500,6 +593,8 @@ class _RecordBuilder:
         self.article_id_pmid = ""
         self.article_id_doi = ""
         self.elocation_doi = ""
+        self.other_id_pmcid = ""
+        self.medline_ta = ""
         self.chapter_authors: list[AuthorRecord] = []
         self.book_authors: list[AuthorRecord] = []
         self.keywords_seen: set[str] = set()
@@ -547,6 +642,18 @@ class _RecordBuilder:
                 for info in child:
                     if info.tag == "NlmUniqueID":
                         record.journal.nlm_id = clean(info.text)
+                    elif info.tag == "MedlineTA":
+                        self.medline_ta = info.text or ""
+            elif tag == "OtherID":
+                # Source NLM: a PMC ID (older records, pre-2017 MEDLINE files without
+                # PubmedData) or an NIH manuscript id ("NIHMS95512"), which is not one.
+                text = child.text or ""
+                if (
+                    child.get("Source") == "NLM"
+                    and not self.other_id_pmcid
+                    and text.lstrip()[:3].upper() == "PMC"
+                ):
+                    self.other_id_pmcid = text
 
     def article(self, elem: etree._Element) -> None:
         record = self.record
@@ -618,6 +725,9 @@ class _RecordBuilder:
             if child.tag != "AbstractText":
                 continue
             label = clean(child.get("Label"))
+            if label == "UNLABELLED":
+                # NLM's marker for a structured abstract's first, unlabelled segment.
+                label = ""
             category = clean(child.get("NlmCategory"))
             text = _text(child)
             if not (label or category or text):
@@ -767,9 +877,9 @@ class _RecordBuilder:
             id_type = child.get("IdType")
             if id_type == "doi":
                 self.article_id_doi = self.article_id_doi or child.text or ""
-            elif id_type == "pmc":
+            elif id_type == "pmc" or id_type == "pmcid":
                 if not self.record.pmcid:
-                    self.record.pmcid = self.identifier("PMC ID", normalize_pmcid, child.text)
+                    self.record.pmcid = self.identifier("PMC ID", _normalize_pmcid, child.text)
             elif id_type == "pubmed":
                 self.article_id_pmid = self.article_id_pmid or child.text or ""
 
@@ -798,7 +908,7 @@ class _RecordBuilder:
                     elif id_type == "doi" and not work.doi:
                         work.doi = self.reference_id("DOI", normalize_doi, article_id.text)
                     elif id_type in ("pmc", "pmcid") and not work.pmcid:
-                        work.pmcid = self.reference_id("PMC ID", normalize_pmcid, article_id.text)
+                        work.pmcid = self.reference_id("PMC ID", _normalize_pmcid, article_id.text)
         if work.raw_text or work.pmid or work.doi or work.pmcid:
             work.year = _citation_year(work.raw_text)
             self.add_reference(work)
@@ -905,7 +1015,9 @@ class _RecordBuilder:
         record = self.record
         if not record.pmid and self.article_id_pmid:
             record.pmid = self.identifier("ArticleId pubmed", normalize_pmid, self.article_id_pmid)
-        record.title = self.title or self.book_title or self.vernacular_title
+        record.title = _without_placeholder(self.title) or self.book_title or self.vernacular_title
+        if self.other_id_pmcid and not record.pmcid:
+            record.pmcid = self.identifier("OtherID (NLM)", _normalize_pmcid, self.other_id_pmcid)
         if not record.pmid and not record.title:
             return InvalidRecord(record.location, "no PMID and no title")
         if not record.pmid:
@@ -926,6 +1038,11 @@ class _RecordBuilder:
                 record.pub_date = self.pub_date
         record.authors = self.chapter_authors or self.book_authors
         journal = record.journal
+        if journal is not None and not journal.iso_abbreviation and self.medline_ta:
+            # ISO abbreviations were assigned in 2009 to the journals indexed then; older
+            # citations to ceased journals have only the NLM abbreviation, which NLM has
+            # made identical to the ISO one since 2007.
+            journal.iso_abbreviation = clean(self.medline_ta)
         if journal is not None and not (
             journal.title
             or journal.iso_abbreviation
