@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from typing import BinaryIO
 
 from evidence.importers.records import ParseError, SourceLocation
@@ -40,11 +41,24 @@ def read_text(stream: BinaryIO, *, source_name: str = "") -> tuple[str, list[str
     return decode_text(stream.read(), source_name=source_name)
 
 
+# A complete character reference: "&amp;", "&#8211;", "&#x2013;". html.unescape alone
+# would also decode HTML's legacy names without the semicolon, turning the text
+# "smoking&notification" into "smoking¬ification" and "&copy2019" into "©2019".
+_CHARACTER_REFERENCE_RE = re.compile(
+    r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#\d{1,7}|#[xX][0-9A-Fa-f]{1,6});"
+)
+
+
+def _unescape_reference(match: re.Match[str]) -> str:
+    return html.unescape(match.group(0))
+
+
 def clean(value: str | None) -> str:
-    """Collapse runs of white space (incl. no-break and thin spaces) and unescape entities."""
+    """Collapse runs of white space (incl. no-break and thin spaces) and decode complete
+    character references ("&amp;", "&#x2013;") that exports leave in text."""
     if not value:
         return ""
     if "&" in value:
-        value = html.unescape(value)
+        value = _CHARACTER_REFERENCE_RE.sub(_unescape_reference, value)
     # str.split() splits on every Unicode space (no-break, thin...) like \s+, 4x faster.
     return " ".join(value.split())
