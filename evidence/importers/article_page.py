@@ -27,6 +27,14 @@ each starting with its header line)::
 
 Titles lose the trailing period the citation style adds (PubMed's own titles keep
 theirs; matching goes through ``normalize_title``, which ignores punctuation).
+
+Pages vary: headings may print a count ("Citing Articles (0)", "References (32)"; a count
+that differs from the entries read is reported as a possible truncation); references may
+be unnumbered (one per line, or separated by blank lines or the "View" link) and wrap over
+lines; DOIs may be resolver links; the date may be written "21 Oct 2020", "October 21,
+2020" or "10/21/2020" (a day/month order that cannot be told keeps the year only); the
+count may be labelled "Cited by". A second Overview inside one page means a page lost its
+header line: that page is an InvalidRecord, the file's other pages are still read.
 """
 
 from __future__ import annotations
@@ -51,6 +59,7 @@ from evidence.importers.records import (
     MeshHeadingRecord,
     ParsedItem,
     ParseError,
+    PublicationDate,
     PublicationTypeRecord,
     SourceLocation,
     StudyRecord,
@@ -60,7 +69,10 @@ from evidence.importers.text import clean, read_text
 
 __all__ = ["parse", "parse_citation_line", "parse_reference"]
 
-_HEADER_RE = re.compile(r"^\s*(?:»|>>)\s*Articles\s*(?:»|>>)\s*PMID:\s*(\S*)\s*$", re.IGNORECASE)
+# Saved without the colon too ("» Articles » PMID 33081809").
+_HEADER_RE = re.compile(r"^\s*(?:»|>>)\s*Articles\s*(?:»|>>)\s*PMID:?\s*(\S*)\s*$", re.IGNORECASE)
+# "Citing Articles (5)", "References (32)": the page prints how many entries follow.
+_HEADING_COUNT_RE = re.compile(r"\s*\((\d{1,3}(?:,\d{3})*|\d+)\)$")
 
 # Headings are whole lines; anything not listed stays inside the section above it.
 _SECTIONS = {
@@ -82,26 +94,31 @@ _SECTIONS = {
     "grants": "ignored",
 }
 _OVERVIEW_RE = re.compile(
-    r"^(Journal|Publisher|Date|PMID|PMCID|PMC|DOI|Citations|Volume|Issue|Pages|Language)"
-    r"\s*:?\s+(.+)$",
+    r"^(Journal|Publisher|Date|PMID|PMCID|PMC|DOI|Citations|Cited by|Times cited|Volume|Issue|"
+    r"Pages|Language)\s*:?\s+(.+)$",
     re.IGNORECASE,
 )
+_OVERVIEW_KEYS = {"pmc": "pmcid", "cited by": "citations", "times cited": "citations"}
 _PLACEHOLDER_RE = re.compile(
-    r"^(?:soon will be listed here|not (?:yet )?available|no abstract available|n/?a|none|-+)\.?$",
+    r"^(?:soon will be listed here|not (?:yet )?available|no abstract available|n/?a|none|-+"
+    r"|no (?:citing articles|references)(?: (?:found|available|yet|listed))?)\.?$",
     re.IGNORECASE,
 )
 
 # "... . 2016; 8(1):6162." / "... . 2024 Jan 5; 15:1344917." / "... . 2019." (no volume yet).
 # Greedy head: the year follows the *last* ". " so titles may contain full stops.
+# "... . 2024;" (ahead of print: volume not assigned yet) ends at the semicolon.
 _YEAR_TAIL_RE = re.compile(
     r"^(?P<head>.*\S)\.\s+(?P<year>(?:1[5-9]|20)\d{2})(?:\s+[A-Z][a-z]{2}[^;.]*)?"
-    r"(?:;\s*(?P<vip>[^\s].*?))?\.?\s*$"
+    r"(?:;\s*(?P<vip>[^\s].*?)|;)?\.?\s*$"
 )
 _VIP_RE = re.compile(r"^(?P<volume>[^():]*)(?:\((?P<issue>[^)]*)\))?(?::\s*(?P<pages>.+))?$")
-_IDS_START_RE = re.compile(r"(?:^|\s)(?:PMID|PMCID|PMC|DOI)\s*:", re.IGNORECASE)
+# A DOI may be printed as a resolver link with no "DOI:" label.
+_DOI_URL = r"https?://(?:dx\.)?doi\.org/"
+_IDS_START_RE = re.compile(rf"(?:^|\s)(?:(?:PMID|PMCID|PMC|DOI)\s*:|{_DOI_URL})", re.IGNORECASE)
 _PMID_RE = re.compile(r"\bPMID\s*:\s*(\S+?)\.?(?=\s|$)", re.IGNORECASE)
 _PMCID_RE = re.compile(r"\bPMC(?:ID)?\s*:\s*(\S+?)\.?(?=\s|$)", re.IGNORECASE)
-_DOI_RE = re.compile(r"\bDOI\s*:\s*(\S+)", re.IGNORECASE)
+_DOI_RE = re.compile(rf"\bDOI\s*:\s*(\S+)|(?<!\S)({_DOI_URL}\S+)", re.IGNORECASE)
 _VIEW_RE = re.compile(r"\s*\bView\s*$")
 
 # "Last I" with particles and hyphens: "de Lima Prata K", "Itala-Remes M".
@@ -130,6 +147,9 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
     for number, (first_line, page_lines) in enumerate(pages, start=1):
         location = SourceLocation(source_name, record=number, line=first_line)
         record = _parse_page(page_lines, first_line, location)
+        if isinstance(record, InvalidRecord):
+            yield record
+            continue
         if not record.title and not record.pmid:
             yield InvalidRecord(location, "article page has neither a title nor a PMID")
             continue
@@ -149,16 +169,30 @@ def _split_pages(lines: list[str]) -> list[tuple[int, list[str]]]:
 def _looks_like_page(lines: list[str]) -> bool:
     return any(
         _HEADER_RE.match(line)
-        or _SECTIONS.get(line.strip().rstrip(":").lower())
-        in {"overview", "abstract", "citing", "references"}
+        or _heading(line)[0] in {"overview", "abstract", "citing", "references"}
         for line in lines
     )
 
 
-def _parse_page(lines: list[str], first_line: int, location: SourceLocation) -> StudyRecord:
+def _heading(line: str) -> tuple[str | None, int | None]:
+    """The section a heading line opens and the count it prints, if any."""
+    text = line.strip().rstrip(":")
+    count_match = _HEADING_COUNT_RE.search(text)
+    count = None
+    if count_match:
+        text = text[: count_match.start()].rstrip(":").rstrip()
+        count = int(count_match.group(1).replace(",", ""))
+    return _SECTIONS.get(text.lower()), count
+
+
+def _parse_page(
+    lines: list[str], first_line: int, location: SourceLocation
+) -> StudyRecord | InvalidRecord:
     record = StudyRecord(location=location)
     header_pmid = ""
     sections: dict[str, list[tuple[int, str]]] = {}
+    # Section -> (heading line, the count the heading prints).
+    counts: dict[str, tuple[int, int]] = {}
     preamble: list[str] = []
     current: str | None = None
     for offset, line in enumerate(lines):
@@ -167,16 +201,28 @@ def _parse_page(lines: list[str], first_line: int, location: SourceLocation) -> 
         if header:
             header_pmid = header.group(1)
             continue
-        section = _SECTIONS.get(stripped.rstrip(":").lower())
+        section, count = _heading(stripped)
         if section:
+            if section == "overview" and section in sections:
+                # A page has one overview: a second is the next page, its header line lost;
+                # where its title starts cannot be told from the end of this page.
+                return InvalidRecord(
+                    location,
+                    f"second 'Overview' heading at line {first_line + offset}: two article "
+                    "pages without a '» Articles » PMID:' header line between them",
+                )
             current = section
             sections.setdefault(section, [])
+            if count is not None:
+                counts[section] = (first_line + offset, count)
             continue
         if current is None:
             if stripped:
                 preamble.append(stripped)
         else:
             sections[current].append((first_line + offset, line))
+    if not preamble and not any(_texts(section_lines) for section_lines in sections.values()):
+        record.warnings.append("page has nothing after its header line (truncated file?)")
 
     record.title = _strip_final_period(clean(" ".join(preamble)))
     overview = _parse_overview(sections.get("overview", []), record)
@@ -206,6 +252,16 @@ def _parse_page(lines: list[str], first_line: int, location: SourceLocation) -> 
     record.abstract, record.abstract_sections = _parse_abstract(sections.get("abstract", []))
     record.cited_by = _parse_citing(sections.get("citing", []), record.warnings)
     record.references = _parse_references(sections.get("references", []), record.warnings)
+    for section, works, label in (
+        ("citing", record.cited_by, "citing article(s)"),
+        ("references", record.references, "reference(s)"),
+    ):
+        if section in counts and counts[section][1] != len(works):
+            line_number, count = counts[section]
+            record.warnings.append(
+                f"line {line_number}: the heading announces {count} {label} but {len(works)} "
+                "were read (truncated file?)"
+            )
     record.keywords = _split_list(sections.get("keywords", []))
     record.mesh_headings = [
         MeshHeadingRecord(descriptor=term.rstrip("*"), is_major=term.endswith("*"))
@@ -229,14 +285,14 @@ def _parse_overview(lines: list[tuple[int, str]], record: StudyRecord) -> dict[s
             record.warnings.append(f"line {line_number}: unrecognised overview line {stripped!r}")
             continue
         key, value = match.group(1).lower(), match.group(2).strip()
-        values["pmcid" if key == "pmc" else key] = value
+        values[_OVERVIEW_KEYS.get(key, key)] = value
 
     journal = values.get("journal", "")
     publisher = values.get("publisher", "")
     if journal or publisher:
         record.journal = JournalRecord(iso_abbreviation=journal, publisher=publisher)
     if "date" in values:
-        record.pub_date = parse_date(values["date"], field="Date", warnings=record.warnings)
+        record.pub_date = _parse_page_date(values["date"], record.warnings)
     if "citations" in values:
         count = values["citations"].replace(",", "")
         if count.isdigit():
@@ -250,6 +306,64 @@ def _parse_overview(lines: list[tuple[int, str]], record: StudyRecord) -> dict[s
     record.pages = values.get("pages", "")
     record.language = values.get("language", "")
     return values
+
+
+_MONTH_NAMES = (
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+)
+# Full names, three-letter abbreviations and "Sept".
+_MONTHS = {name[:3]: number for number, name in enumerate(_MONTH_NAMES, start=1)}
+_MONTHS |= {name: number for number, name in enumerate(_MONTH_NAMES, start=1)} | {"sept": 9}
+_DAY_MONTH_YEAR_RE = re.compile(r"^(\d{1,2})\s+([A-Za-z]+)\.?,?\s+(\d{4})$")
+_MONTH_DAY_YEAR_RE = re.compile(r"^([A-Za-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$")
+_MONTH_YEAR_RE = re.compile(r"^([A-Za-z]+)\.?,?\s+(\d{4})$")
+_NUMERIC_DATE_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+
+
+def _parse_page_date(text: str, warnings: list[str]) -> PublicationDate:
+    """'2020 Oct 21' as PubMed writes it, and the orders other page styles use.
+
+    '21 Oct 2020', 'October 21, 2020', 'Oct 2020' are rewritten year first for
+    ``parse_date``. '10/21/2020' is read only when one part exceeds 12; '03/04/2020' may be
+    March or April, so only its year is kept.
+    """
+    raw = clean(text)
+    rewritten = raw
+    if match := _DAY_MONTH_YEAR_RE.match(raw):
+        day, month, year = match.groups()
+        if month.lower() in _MONTHS:
+            rewritten = f"{year}/{_MONTHS[month.lower()]}/{day}"
+    elif match := _MONTH_DAY_YEAR_RE.match(raw):
+        month, day, year = match.groups()
+        if month.lower() in _MONTHS:
+            rewritten = f"{year}/{_MONTHS[month.lower()]}/{day}"
+    elif match := _MONTH_YEAR_RE.match(raw):
+        month, year = match.groups()
+        if month.lower() in _MONTHS:
+            rewritten = f"{year}/{_MONTHS[month.lower()]}"
+    elif match := _NUMERIC_DATE_RE.match(raw):
+        first, second, year = (int(part) for part in match.groups())
+        if first > 12 >= second or first == second:
+            rewritten = f"{year}/{second}/{first}"
+        elif second > 12 >= first:
+            rewritten = f"{year}/{first}/{second}"
+        else:
+            rewritten = str(year)
+            warnings.append(f"Date: {raw!r} reads as day/month or month/day; kept the year only")
+    date = parse_date(rewritten, field="Date", warnings=warnings)
+    date.text = raw
+    return date
 
 
 def _parse_authors(lines: list[tuple[int, str]]) -> list[AuthorRecord]:
@@ -275,7 +389,7 @@ def _parse_citing(lines: list[tuple[int, str]], warnings: list[str]) -> list[Wor
     last_with_ids: WorkRecord | None = None
     for line_number, line in lines:
         text = clean(line)
-        if not text:
+        if not text or _PLACEHOLDER_RE.match(text):
             continue
         if _IDS_START_RE.match(text):
             if pending:
@@ -325,19 +439,41 @@ def parse_citation_line(
     return work
 
 
+_REFERENCE_NUMBER_RE = re.compile(r"^(\d{1,4})\.(?:\s+(.*))?$")
+
+
 def _parse_references(lines: list[tuple[int, str]], warnings: list[str]) -> list[WorkRecord]:
+    """Numbered entries ('1.' / text) or, unnumbered, entries ending at a blank line, at the
+    page's 'View' link or where a line completes a citation; wrapped lines are joined."""
+    numbered_style = any(
+        (match := _REFERENCE_NUMBER_RE.match(clean(line))) and match.group(1) == "1"
+        for _, line in lines
+    )
     entries: list[tuple[int, list[str]]] = []
+    ended = True  # the last entry is complete: the next text line starts another
+    last_number = 0
     for line_number, line in lines:
         text = clean(line)
         if not text:
+            ended = ended or not numbered_style
             continue
-        numbered = re.match(r"^(\d{1,4})\.(?:\s+(.*))?$", text)
-        if numbered:
+        if _PLACEHOLDER_RE.match(text):
+            continue
+        numbered = _REFERENCE_NUMBER_RE.match(text) if numbered_style else None
+        # Only a number a little past the last starts an entry (a page may skip some): a
+        # wrapped line may begin with a year, "2016. PMC: ...".
+        if numbered and last_number < int(numbered.group(1)) <= last_number + 20:
+            last_number = int(numbered.group(1))
             entries.append((line_number, [numbered.group(2) or ""]))
-        elif entries:
+            ended = False
+            continue
+        continues = not ended or _IDS_START_RE.match(text) or text == "View"
+        if entries and (numbered_style or continues):
             entries[-1][1].append(text)
         else:
             entries.append((line_number, [text]))
+        if not numbered_style:
+            ended = bool(_VIEW_RE.search(text)) or _is_complete(" ".join(entries[-1][1]))
     works = []
     for line_number, parts in entries:
         text = clean(" ".join(parts))
@@ -365,6 +501,14 @@ def parse_reference(
     _apply_year_tail(work, match)
     work.title, work.journal = _split_title_journal(match.group("head"))
     return work
+
+
+def _is_complete(text: str) -> bool:
+    """Whether an unnumbered reference reads as a whole citation (it has its year tail)."""
+    bibliographic = _bibliographic_part(text)
+    return bibliographic != text.strip() or bool(
+        bibliographic.endswith(".") and _YEAR_TAIL_RE.match(bibliographic)
+    )
 
 
 def _split_authors(text: str, *, space_separated: bool = False) -> tuple[str, str]:
@@ -420,7 +564,8 @@ def _apply_ids(work: WorkRecord, text: str, warnings: list[str], line_number: in
     ):
         match = pattern.search(text)
         if match:
-            value = _identifier(normalise, match.group(1), label, warnings, line_number)
+            value = next(group for group in match.groups() if group)
+            value = _identifier(normalise, value, label, warnings, line_number)
             setattr(work, attribute, value)
 
 

@@ -17,7 +17,17 @@ curation (the import service attaches it to a study whose abstract matches)::
     <abstract>
 
 The reading is deliberately rule-based and conservative: a field the prose never
-mentions stays ``not_curated`` rather than being guessed.
+mentions stays ``not_curated`` rather than being guessed, and so does one the prose
+leaves open ("No adverse events were reported": none occurred, or none were reported?).
+A field the prose calls "not applicable" is ``not_applicable``.
+
+Files written by the same tool vary: topics come in another order or not at all;
+limitations and future directions may be lists on their own lines ("1.", "(a)", "-",
+"•") under a lead-in; Windows line endings and blank lines are common. Without the
+marker, a structured abstract (a line opening "BACKGROUND:" and another label after it)
+is still taken as the abstract; otherwise the abstract stays empty, with a warning. A
+file holds one summary: two markers are refused, since nothing marks where the first
+summary's abstract ends.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from evidence.importers.medline import split_abstract_sections
 from evidence.importers.records import (
     AppraisalRecord,
     ConceptRecord,
@@ -54,7 +65,20 @@ NEEDS_CURATION_WARNING = (
     "abstract matches"
 )
 
-_MARKER_RE = re.compile(r"View\s+Original\s+Abstract\s*[↓⬇▼⌄]?", re.IGNORECASE)
+# The arrow is a link glyph; a file saved as Windows-1252 has "?" in its place, and some
+# exports end the marker with a colon instead.
+_MARKER_RE = re.compile(r"View\s+Original\s+Abstract\s*[↓⬇▼⌄?:]?", re.IGNORECASE)
+# Without the marker, an abstract is still unmistakable when a line opens with an upper-case
+# section label and a second label follows: reviewers' prose never looks like that.
+_ABSTRACT_LABEL_LINE_RE = re.compile(
+    r"^[ \t]*(?:BACKGROUND|INTRODUCTION|CONTEXT|RATIONALE|OBJECTIVES?|AIMS?|PURPOSE|"
+    r"IMPORTANCE)(?:\s+AND\s+[A-Z]+)?\s*:",
+    re.MULTILINE,
+)
+# A list item on its own line: "1. x", "2) x", "(a) x", "- x", "• x".
+_LIST_ITEM_RE = re.compile(
+    r"^\s*(?:\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]|[-\u2013\u2022*\u00b7\u25aa\u25e6])\s+(?P<text>\S.*)$"
+)
 
 # --- study design -------------------------------------------------------------------
 # Searched in the opening sentence; the earliest match names the design ("A narrative
@@ -68,7 +92,11 @@ _DESIGN_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ),
     (
         "rct",
-        re.compile(r"\brandomi[sz]ed\b(?:[\w\s,-]{0,60}?)\b(?:trial|study)\b|\bRCTs?\b", re.I),
+        re.compile(
+            r"\brandomi[sz]ed\b(?:[\w\s,-]{0,60}?)\b(?:trial|study)\b|\bRCTs?\b"
+            r"|\brandomly (?:assigned|allocated)\b",
+            re.I,
+        ),
     ),
     (
         "non_randomised_trial",
@@ -104,12 +132,16 @@ _FIELD_KEYWORDS: dict[str, re.Pattern[str]] = {
         r"|\beligibility\b|\binclusion criteria\b",
         re.I,
     ),
-    "sample_size": re.compile(r"\bsample sizes?\b|\bnumber of (?:participants|patients)", re.I),
+    "sample_size": re.compile(
+        r"\bsample sizes?\b|\bnumber of (?:participants|patients|subjects|cases)", re.I
+    ),
     "intervention": re.compile(r"\binterventions?\b", re.I),
     "comparator": re.compile(r"\bcomparators?\b|\bcontrol (?:group|arm)s?\b", re.I),
     "outcomes": re.compile(r"\boutcomes?\b|\bend-?points?\b", re.I),
     "safety": re.compile(
-        r"\bsafety\b|\btolerability\b|\badverse (?:events?|effects?|reactions?)\b|\bharms?\b",
+        # "Safety outcomes" is safety, not the outcomes field (see _fields_named).
+        r"\bsafety(?: (?:outcomes?|end-?points?))?\b|\btolerability\b"
+        r"|\badverse (?:events?|effects?|reactions?)\b|\bharms?\b",
         re.I,
     ),
     "effect_measures": re.compile(
@@ -120,42 +152,91 @@ _FIELD_KEYWORDS: dict[str, re.Pattern[str]] = {
     ),
 }
 # The clause says something was *not reported*; "no serious adverse events occurred" is
-# a reported (reassuring) result, not missing data.
+# a reported (reassuring) result, not missing data. What a study did not assess, measure
+# or record it cannot have reported either.
 _NOT_REPORTED_RE = re.compile(
     r"\b(?:did|does|do|was|were|is|are|has|have|had)\s+not\s+(?:\w+\s+)?"
     r"(?:report|reported|describe|described|specify|specified|provide|provided|state|stated|"
-    r"present|presented|give|given|include|included|mention|mentioned)\b"
-    r"|\bnot (?:reported|described|specified|provided|stated|available)\b"
+    r"present|presented|give|given|include|included|mention|mentioned|disclose|disclosed|"
+    r"discuss|discussed|"
+    r"assess|assessed|measure|measured|evaluate|evaluated|record|recorded|collect|collected|"
+    r"document|documented|address|addressed)\b"
+    r"|\bnot (?:reported|described|specified|provided|stated|available|assessed|measured|"
+    r"recorded|documented|disclosed|discussed)\b"
     r"|\b(?:no|neither)\b[^.;]*?\b(?:was|were|is|are)\s+(?:reported|described|provided|given|"
-    r"presented|available)\b"
-    r"|\bfailed to report\b|\bwithout reporting\b|\bunreported\b",
+    r"presented|available|specified|stated)\b"
+    r"|\bno (?:information|data|details?|description|mention)\s+(?:on|about|regarding|"
+    r"concerning|of|for)\b"
+    r"|\bfailed to report\b|\bwithout reporting\b|\bunreported\b|\bunspecified\b"
+    r"|\bundisclosed\b",
+    re.I,
+)
+# "No adverse events were reported" reads both ways: the study reported none, or it did
+# not report on them. Neither state is recorded for safety.
+_AMBIGUOUS_SAFETY_RE = re.compile(
+    r"\bno\s+(?:[\w-]+\s+){0,2}?(?:adverse (?:events?|effects?|reactions?)|side[- ]effects?|"
+    r"complications?|harms?|toxicit(?:y|ies)|safety (?:concerns?|issues?|signals?))\b[^.;]*?"
+    r"\b(?:was|were)\s+(?:reported|described|mentioned|documented|recorded)\b",
+    re.I,
+)
+# A field named in a prepositional phrase after another ("effect sizes for the primary
+# outcome", "the number of participants in the control group") only qualifies that one.
+_MODIFIER_GAP_RE = re.compile(
+    r"\s+(?:for|of|on|in|within|regarding|about)\s+(?:(?:the|a|an|its|their|each|any|both)\s+)?"
+    r"(?:[\w-]+\s+){0,2}",
     re.I,
 )
 # A reason clause ("..., as the review did not analyse trials") is not about reporting.
+# ", and" starts a clause of its own only when a verb follows within a few words ("..., and
+# effect sizes are not applicable"); in "population, sample size, and outcomes" it lists.
 _CLAUSE_SPLIT_RE = re.compile(
     r";|:|,\s+(?=(?:as|because|since|while|whereas|but|although|though|so)\b)"
-    r"|\s+(?=(?:because|since|whereas|although)\b)",
+    r"|\s+(?=(?:because|since|whereas|although)\b)"
+    r"|,\s+and\s+(?=(?:[\w-]+\s+){1,4}?(?:is|are|was|were|did|does|do|has|have|had)\b)",
     re.I,
 )
+# The prose says the field does not apply ("effect sizes are not applicable").
+_NOT_APPLICABLE_RE = re.compile(
+    r"\bnot applicable\b|\binapplicable\b|\b(?:does|do|did) not apply\b", re.I
+)
 
-_COUNT = r"(\d{1,3}(?:,\d{3})+|\d+)"
+# "1,234"; a count after a digit and a space ("1 234") is a digit group, not a count.
+_COUNT = r"(?<![\d.,])(?<!\d\s)(\d{1,3}(?:,\d{3})+|\d+)(?!\d|\.\d)"
 _PEOPLE = (
     r"(?:(?:adult|paediatric|pediatric|elderly|older|young|male|female|healthy|eligible|"
     r"consecutive)\s+)*(?:patients|participants|subjects|adults|children|infants|"
     r"adolescents|women|men|individuals|people|persons|volunteers|residents|cases|eyes|"
     r"pregnancies)"
 )
+_RECRUITED = (
+    r"(?:enrolled|included|randomi[sz]ed|randomly (?:assigned|allocated)|recruited|analy[sz]ed|"
+    r"followed|studied|assessed|surveyed)"
+)
 _SAMPLE_SIZE_RES = [
     re.compile(
-        rf"\b(?:enrolled|enrolling|included|including|randomi[sz]ed|randomi[sz]ing|recruited|"
-        rf"recruiting|involved|involving|comprised|comprising|analy[sz]ed|followed|studied|"
-        rf"of|with|among|in)\s+(?:a total of\s+|an? (?:sample|cohort) of\s+)?{_COUNT}\s+"
-        rf"(?P<who>{_PEOPLE}\b[^.;]*)",
+        rf"\b(?:enrolled|enrolling|included|including|randomi[sz]ed|randomi[sz]ing|"
+        rf"randomly (?:assigned|allocated)|recruited|recruiting|involved|involving|comprised|"
+        rf"comprising|analy[sz]ed|followed|studied|surveyed)\s+"
+        rf"(?:a total of\s+|an? (?:sample|cohort) of\s+)?{_COUNT}\s+(?P<who>{_PEOPLE}\b[^.;]*)",
         re.I,
     ),
-    re.compile(rf"\bsample (?:size )?of\s+{_COUNT}\b", re.I),
-    re.compile(rf"\b[nN]\s*=\s*{_COUNT}\b"),
+    # "of/in/among N patients" gives the sample only after the study itself ("a cohort study
+    # of 312 patients"); "complications occurred in 12 patients" counts events.
+    re.compile(
+        r"\b(?:study|trial|cohort|analysis|series|survey|sample|review|audit|registry|"
+        rf"experiment)s?\s+(?:[\w-]+\s+){{0,4}}?(?:of|with|among|in)\s+(?:a total of\s+)?"
+        rf"{_COUNT}\s+(?P<who>{_PEOPLE}\b[^.;]*)",
+        re.I,
+    ),
+    re.compile(
+        rf"(?:^\s*|\btotal of\s+|,\s+){_COUNT}\s+(?P<who>{_PEOPLE})\s+(?:were|had been)\s+"
+        rf"(?:\w+\s+)?{_RECRUITED}\b",
+        re.I,
+    ),
+    re.compile(rf"\bsample (?:size )?(?:of|was|were|:|=)\s*{_COUNT}", re.I),
 ]
+# Several "n =" in one summary are arm or subgroup sizes: none of them is the total.
+_N_EQUALS_RE = re.compile(rf"\b[nN]\s*=\s*{_COUNT}")
 _POPULATION_RES = [
     re.compile(
         r"\b(?:study )?population (?:was|were|comprised|consisted of|included|of)\s+([^.;]+)",
@@ -174,7 +255,8 @@ _INTERVENTION_RES = [
         re.I,
     ),
     re.compile(
-        r"\brandomi[sz]ed\s+(?:\w+\s+){0,3}?to (?:receive\s+)?([^.;]+?)\s+(?:or|versus|vs\.?)\s+",
+        r"\b(?:randomi[sz]ed|randomly (?:assigned|allocated))\s+(?:[\w,-]+\s+){0,6}?to "
+        r"(?:receive\s+)?([^.;]+?)\s+(?:or|versus|vs\.?)\s+",
         re.I,
     ),
 ]
@@ -182,22 +264,26 @@ _COMPARATOR_RES = [
     re.compile(r"\bcomparators? (?:was|were|consisted of|comprised)\s+([^.;,]+)", re.I),
     re.compile(r"\bcompared (?:with|to|against)\s+([^.;,]+)", re.I),
     re.compile(
-        r"\brandomi[sz]ed\s+(?:\w+\s+){0,3}?to (?:receive\s+)?[^.;]+?\s+(?:or|versus|vs\.?)\s+"
-        r"([^.;,]+)",
+        r"\b(?:randomi[sz]ed|randomly (?:assigned|allocated))\s+(?:[\w,-]+\s+){0,6}?to "
+        r"(?:receive\s+)?[^.;]+?\s+(?:or|versus|vs\.?)\s+([^.;,]+)",
         re.I,
     ),
 ]
 _OUTCOME_RES = [
     re.compile(
         r"\b(?:primary|main|secondary|principal) (?:outcomes?|end-?points?) (?:was|were|"
-        r"included|comprised|being)\s+([^.;]+)",
+        r"will be|included|include|comprised|being)\s+([^.;]+)",
         re.I,
     ),
     re.compile(r"\boutcomes? (?:measured|assessed) (?:was|were|included)\s+([^.;]+)", re.I),
 ]
+# Bare "complications" are often the outcome itself ("frailty predicted complications"); only
+# those attributed to the treatment speak of its safety.
 _SAFETY_REPORTED_RE = re.compile(
     r"\badverse (?:events?|effects?|reactions?)\b|\bside[- ]effects?\b|\bwell[- ]tolerated\b"
-    r"|\bsafety profile\b|\bcomplications?\b|\bdiscontinu\w+ (?:due|because)\b",
+    r"|\bsafety profile\b|\bdiscontinu\w+ (?:due|because)\b"
+    r"|\b(?:treatment|procedure|surgery|surgical|drug|intervention|device)[- ]related "
+    r"(?:complications?|events?|toxicit(?:y|ies))\b",
     re.I,
 )
 
@@ -215,29 +301,45 @@ _MEASURES = {
     "hr": "HR",
     "mean difference": "MD",
     "md": "MD",
+    "weighted mean difference": "MD",
+    "wmd": "MD",
     "standardi[sz]ed mean difference": "SMD",
     "smd": "SMD",
     "risk difference": "RD",
     "rd": "RD",
 }
+# Typeset and plain styles: "HR 0.83 [95% CI 0.71 to 0.97]; P = .02", "odds ratio of 1.45
+# (95% confidence interval 1.20-1.75, p=0.003)", "hazard ratio (HR) 0.71, 95% CI: 0.60–0.84",
+# "mean difference was 3.2 µg/L (95% CI [1.1, 5.3])". An interval without its level ("(0.70
+# to 0.92)") is not read: it could be a range or an IQR.
 _EFFECT_RE = re.compile(
-    r"\b(?P<measure>(?i:standardi[sz]ed mean difference|mean difference|odds ratio|risk ratio|"
-    r"relative risk|hazard ratio|risk difference)|SMD|OR|RR|HR|MD|RD)\b[\s,:=]*"
-    r"(?P<value>" + _NUMBER + r")(?P<unit>\s*(?:%|[A-Za-z]+(?:\s+[A-Za-z]+)?))?"
-    r"(?:[,;\s(]*(?P<level>\d{2}(?:\.\d)?)\s*%\s*(?:CI|confidence interval)[\s,:]*"
-    r"(?P<lower>" + _NUMBER + r")\s*(?:to|\u2013|\u2014|,|-(?=\s))\s*(?P<upper>" + _NUMBER + r"))?"
-    r"(?:[^.;]{0,20}?[;,]\s*[Pp]\s*(?P<op>[=<>≤])\s*(?P<p>0?\.\d+))?",
+    r"\b(?P<measure>(?i:standardi[sz]ed mean difference|weighted mean difference|"
+    r"mean difference|odds ratio|risk ratio|relative risk|hazard ratio|risk difference)"
+    r"|SMD|WMD|a?OR|a?RR|a?HR|MD|RD)\b"
+    r"(?:\s*[(\[]a?[A-Z]{2,3}[)\]])?"  # "hazard ratio (HR) 0.71"
+    r"(?:[\s,:=]|\b(?:was|were|is|of)\b)*"
+    r"(?P<value>" + _NUMBER + r")"
+    r"(?P<unit>\s*(?:%|[^\W\d_][^\W\d_/]*(?:/[^\W\d_]+)?(?:\s+[^\W\d_]+)?))?"
+    r"(?:[,;\s(\[]*(?P<level>\d{2}(?:\.\d)?)\s*%\s*(?:CI|CrI|confidence interval|"
+    r"credible interval)[\s,:]*[\[(]?"
+    r"(?P<lower>" + _NUMBER + r")\s*%?\s*(?:to|\u2013|\u2014|,|-)\s*"
+    r"(?P<upper>" + _NUMBER + r")\s*%?[\])]?)?"
+    r"(?:[^.;]{0,20}?[;,]\s*[Pp](?:[- ]value)?\s*(?P<op>[=<>≤])\s*(?P<p>0?\.\d+))?",
 )
 
 # --- topics ---------------------------------------------------------------------------
 _MAIN_RESULT_RE = re.compile(
-    r"^(?:Its|The|Their|This (?:study|review|trial)'s) (?:main|primary|principal|key|"
-    r"central) (?:results?|findings?|conclusions?)\b",
+    r"^(?:Its|The|Their|(?:This|The) (?:study|review|trial|analysis|meta-analysis)['\u2019]s) "
+    r"(?:main|primary|principal|key|central|most important) (?:results?|findings?|"
+    r"conclusions?)\b"
+    r"|^(?:The|This|In this) (?:study|trial|review|analysis|meta-analysis|authors|"
+    r"investigators),? (?:found|showed|demonstrated|observed) that\b",
     re.I,
 )
 _PRACTICE_RE = re.compile(
     r"^(?:The |Its )?(?:practice|clinical|practical) (?:relevance|implications?|"
-    r"applicability)\b|^For (?:clinical )?practice\b|^For clinicians\b|^In practice\b",
+    r"applicability)\b|^For (?:clinical )?practice\b|^For clinicians\b|^In practice\b"
+    r"|^(?:The |Its )?(?:relevance|implications?) (?:for|to) (?:clinical )?practice\b",
     re.I,
 )
 _NOTE_RE = re.compile(
@@ -252,24 +354,48 @@ _LIMITATION_RE = re.compile(
     r"|\b(?:limited|constrained|weakened) by\s+(?P<items2>.+?)\.?$",
     re.I,
 )
+# "No limitations were reported", "Limitations were not discussed", "The authors do not
+# acknowledge any limitations": a statement about reporting, not a list of limitations.
+_NO_LIMITATIONS_RE = re.compile(
+    r"\b(?:no|neither)\s+(?:[\w-]+\s+)?(?:limitations?|weaknesses|shortcomings)\b"
+    r"|\b(?:limitations?|weaknesses|shortcomings)\s+(?:[\w-]+\s+){0,3}?(?:were|was|are|is)\s+"
+    r"not\b"
+    r"|\bnot\s+(?:\w+\s+)?(?:any\s+|the\s+|its\s+|their\s+)?(?:limitations?|weaknesses)\b",
+    re.I,
+)
+# "should:" introduces a list folded in by _join_lists.
+_MODAL = (
+    r"(?:should|must|need to|ought to|will need to|(?:is|are) (?:still )?(?:needed|required|"
+    r"warranted) to)\s*:?"
+)
+_BARE_FUTURE_RE = re.compile(
+    r"^(?:[\w-]+,?\s+){0,3}?(?:studies|research|trials|work|investigations?)\s+(?:is|are)\s+"
+    r"(?:still\s+|clearly\s+|urgently\s+)?(?:needed|required|warranted)\.?$",
+    re.I,
+)
 _FUTURE_RES = [
     re.compile(
         r"\b(?:propose|proposes|suggest|suggests|recommend|recommends|advocate|advocates|"
         r"urge|urges|argue|argues|conclude|concludes|note|notes)\s+that\s+(?:\w+\s+){0,2}?"
         r"(?:studies|research|trials|work|investigations?|efforts)\s+(?:should|must|need to|"
-        r"ought to|could|would|will need to)\s+(?P<body>.+?)\.?$",
+        r"ought to|could|would|will need to)\s*:?\s+(?P<body>.+?)\.?$",
         re.I,
     ),
     re.compile(
-        r"\b(?:future|subsequent|further|larger|longer|additional)\s+(?:\w+\s+){0,2}?"
-        r"(?:studies|research|trials|work)\s+(?:should|must|need to|will need to|"
-        r"(?:is|are) (?:needed|required|warranted) to)\s+(?P<body>.+?)\.?$",
+        r"\b(?:future|subsequent|further|larger|longer|additional|more)\s+(?:[\w-]+,?\s+){0,2}?"
+        rf"(?:studies|research|trials|work)\s+{_MODAL}\s+(?P<body>.+?)\.?$",
         re.I,
     ),
     re.compile(
-        r"\b(?:future|subsequent|further|larger|longer|additional)\s+(?:\w+\s+){0,2}?"
-        r"(?:studies|research|trials|work)\s+(?:is|are)\s+(?:needed|required|warranted)\s+"
-        r"(?P<prep>on|for|in|into|of)\s+(?P<body>.+?)\.?$",
+        r"\b(?:future|subsequent|further|larger|longer|additional|more)\s+(?:[\w-]+,?\s+){0,2}?"
+        r"(?:studies|research|trials|work)\s+(?:is|are)\s+(?:still\s+)?(?:needed|required|"
+        r"warranted)\s+(?P<prep>on|for|in|into|of)\s+(?P<body>.+?)\.?$",
+        re.I,
+    ),
+    # "Randomized trials are needed to confirm ...": the need itself says it is future work.
+    re.compile(
+        r"^(?:[\w-]+,?\s+){0,3}?(?:studies|research|trials|work|investigations|data)\s+"
+        r"(?:is|are)\s+(?:still\s+)?(?:needed|required|warranted)\s+to\s+(?P<body>.+?)\.?$",
         re.I,
     ),
     re.compile(r"\bcalls? for\s+(?P<body>.+?)\.?$", re.I),
@@ -285,7 +411,7 @@ _PROPOSAL_VERBS = _words(
     "strengthen validate verify"
 )
 _PROPOSAL_SPLIT_RE = re.compile(
-    r",?\s+and\s+(?=(?:"
+    r";\s*(?:and\s+)?|,?\s+and\s+(?=(?:"
     + "|".join(sorted(_PROPOSAL_VERBS))
     + r")\b)|,\s+(?=(?:"
     + "|".join(sorted(_PROPOSAL_VERBS))
@@ -296,7 +422,11 @@ _PROPOSAL_SPLIT_RE = re.compile(
 _LIMITATION_CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
     (
         "sample_size",
-        re.compile(r"sample|underpowered|statistical power|few (?:patients|particip)", re.I),
+        re.compile(
+            r"sample|underpowered|statistical power|few (?:patients|particip)"
+            r"|single (?:patient|case|participant)",
+            re.I,
+        ),
     ),
     ("follow_up", re.compile(r"follow[- ]?up|short (?:duration|term)|long-term", re.I)),
     ("heterogeneity", re.compile(r"heterogene|inconsisten", re.I)),
@@ -327,7 +457,7 @@ _LIMITATION_CATEGORIES: list[tuple[str, re.Pattern[str]]] = [
         "study_design",
         re.compile(
             r"design|retrospective|observational|non-?randomi|uncontrolled|no control"
-            r"|cross-sectional",
+            r"|control (?:group|arm)|cross-sectional",
             re.I,
         ),
     ),
@@ -408,16 +538,38 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
 def parse_summary(text: str, *, location: SourceLocation | None = None) -> StudyRecord:
     """One evidence summary (prose, marker, abstract) to a StudyRecord with an appraisal."""
     record = StudyRecord(location=location or SourceLocation())
-    marker = _MARKER_RE.search(text)
-    if marker:
-        prose, abstract_text = text[: marker.start()], text[marker.end() :]
+    markers = list(_MARKER_RE.finditer(text))
+    if len(markers) > 1:
+        # Where one summary's abstract ends and the next summary's prose starts is not
+        # marked, so several summaries in one file cannot be told apart.
+        lines = [text.count("\n", 0, m.start()) + 1 for m in markers]
+        raise ParseError(
+            f"{len(markers)} 'View Original Abstract' markers (lines "
+            f"{', '.join(map(str, lines))}): a file holds one evidence summary; split it into "
+            "one file per summary",
+            SourceLocation(location.source if location else "", line=lines[1]),
+        )
+    structured = _structured_abstract_start(text) if not markers else None
+    if markers:
+        prose, abstract_text = text[: markers[0].start()], text[markers[0].end() :]
+    elif structured is not None:
+        prose, abstract_text = text[:structured], text[structured:]
+        record.warnings.append(
+            "no 'View Original Abstract' marker: abstract taken from the structured abstract "
+            f"at line {text.count(chr(10), 0, structured) + 1}"
+        )
     else:
         prose, abstract_text = text, ""
         record.warnings.append("no 'View Original Abstract' marker: abstract left empty")
-    record.abstract = "\n\n".join(
-        clean(paragraph) for paragraph in re.split(r"\n\s*\n", abstract_text) if clean(paragraph)
-    )
-    sentences = _sentences(clean(prose))
+    paragraphs = [clean(part) for part in re.split(r"\n\s*\n", abstract_text) if clean(part)]
+    record.abstract = "\n\n".join(paragraphs)
+    if markers and not paragraphs:
+        record.warnings.append(
+            "nothing after the 'View Original Abstract' marker: abstract left empty "
+            "(truncated file?)"
+        )
+    record.abstract_sections = split_abstract_sections(" ".join(paragraphs))
+    sentences = _sentences(clean(_join_lists(prose)))
     appraisal = AppraisalRecord(design=_design(sentences[0]) if sentences else "")
     _reporting_states(sentences, appraisal)
     topics = _topics(sentences)
@@ -448,10 +600,61 @@ def parse_summary(text: str, *, location: SourceLocation | None = None) -> Study
     return record
 
 
+def _structured_abstract_start(text: str) -> int | None:
+    """Offset of a structured abstract (two or more upper-case labels) in ``text``."""
+    for match in _ABSTRACT_LABEL_LINE_RE.finditer(text):
+        if len(split_abstract_sections(clean(text[match.start() :]))) >= 2:
+            return match.start()
+    return None
+
+
+# "possible publication bias, and" / "... bias; or": the list's own punctuation.
+_ITEM_END_RE = re.compile(r"(?:,?\s+(?:and|or))?[\s.;,]*$", re.I)
+
+
+def _join_lists(prose: str) -> str:
+    """Fold a list on its own lines into the sentence that introduces it.
+
+    'Limitations:' / '1. the design;' / '2. the follow-up.' becomes 'Limitations: the
+    design; the follow-up.', so the list reads like the prose the topic rules expect;
+    semicolons then keep items apart even when they contain commas.
+    """
+    out: list[str] = []
+    items: list[str] = []
+
+    def flush() -> None:
+        if not items:
+            return
+        lead = out.pop().rstrip() if out and out[-1].strip() else ""
+        lead = re.sub(r"[.:;,]+$", "", lead)
+        joined = "; ".join(items)
+        out.append(f"{lead}: {joined}." if lead else f"{joined}.")
+        items.clear()
+
+    for line in prose.split("\n"):
+        item = _LIST_ITEM_RE.match(line)
+        if item:
+            text = re.sub(r"^(?:and|or)\s+", "", item.group("text").strip(), flags=re.I)
+            items.append(_ITEM_END_RE.sub("", text))
+        elif items and line.strip() and line.strip()[0].islower():
+            # A wrapped item: a new paragraph after a list starts with a capital.
+            items[-1] = f"{items[-1]} {_ITEM_END_RE.sub('', line.strip())}"
+        elif items and not line.strip():
+            continue  # blank lines between items
+        else:
+            flush()
+            out.append(line)
+    flush()
+    return "\n".join(out)
+
+
 def _sentences(text: str) -> list[str]:
     # Split at a stop followed by a capital, except after common abbreviations.
+    # A sentence may open with a count ("1,200 participants were surveyed").
     parts = re.split(
-        r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bet al\.)\s+(?=[A-Z])", text
+        r"(?<=[.!?])(?<!\be\.g\.)(?<!\bi\.e\.)(?<!\bvs\.)(?<!\bet al\.)(?<!\bapprox\.)"
+        r"(?<!\bFig\.)(?<!\bNo\.)\s+(?=[A-Z]|\d[\d,]*\s+[^\W\d_])",
+        text,
     )
     return [part.strip() for part in parts if part.strip()]
 
@@ -479,29 +682,87 @@ def _design(sentence: str) -> str:
 
 def _reporting_states(sentences: list[str], appraisal: AppraisalRecord) -> None:
     not_reported: set[str] = set()
+    not_applicable: set[str] = set()
+    # Fields the prose speaks of ambiguously: left for a curator, whatever else is said.
+    undecided: set[str] = set()
     for sentence in sentences:
         for clause in _CLAUSE_SPLIT_RE.split(sentence):
-            if clause and _NOT_REPORTED_RE.search(clause):
-                not_reported.update(
-                    name for name, pattern in _FIELD_KEYWORDS.items() if pattern.search(clause)
-                )
+            if not clause:
+                continue
+            if _AMBIGUOUS_SAFETY_RE.search(clause):
+                undecided.add("safety")
+            elif _NOT_APPLICABLE_RE.search(clause):
+                not_applicable.update(_fields_named(clause))
+            elif _NOT_REPORTED_RE.search(clause):
+                not_reported.update(_fields_named(clause))
+    # Said to be both: the summary contradicts itself, so neither is recorded.
+    undecided |= not_reported & not_applicable
+    not_reported -= undecided
+    not_applicable -= undecided
     for name in not_reported:
         setattr(appraisal, name, ReportedValue(ReportingState.NOT_REPORTED))
+    for name in not_applicable:
+        setattr(appraisal, name, ReportedValue(ReportingState.NOT_APPLICABLE))
+    not_reported |= not_applicable
 
     def report(name: str, value: str) -> None:
-        if name not in not_reported and getattr(appraisal, name).state == (
-            ReportingState.NOT_CURATED
+        if (
+            name not in not_reported
+            and name not in undecided
+            and getattr(appraisal, name).state == ReportingState.NOT_CURATED
         ):
             setattr(appraisal, name, ReportedValue(ReportingState.REPORTED, value.strip()))
 
+    # Arm and subgroup sizes ("surgery (n = 30) ... physiotherapy (n = 26)") are no total.
+    n_equals = {match.group(1) for s in sentences for match in _N_EQUALS_RE.finditer(s)}
     for sentence in sentences:
+        # What future work should do or what a limitation lacks is not what the study
+        # reported ("future trials should report adverse events").
+        if _is_future(sentence) or _LIMITATION_RE.search(sentence):
+            continue
         # Clause by clause, so "enrolled 120 patients but did not report ages" still counts.
         for clause in _CLAUSE_SPLIT_RE.split(sentence):
-            if clause and not _NOT_REPORTED_RE.search(clause):
-                _positive_reports(clause, sentence, report)
+            if (
+                clause
+                and not _NOT_REPORTED_RE.search(clause)
+                and not _NOT_APPLICABLE_RE.search(clause)
+            ):
+                _positive_reports(clause, sentence, report, single_n=len(n_equals) == 1)
 
 
-def _positive_reports(clause: str, sentence: str, report: Callable[[str, str], None]) -> bool:
+def _fields_named(clause: str) -> set[str]:
+    """The appraisal fields a clause is about, leaving out those that only qualify another.
+
+    'Safety outcomes' names safety (the longer phrase wins); in 'effect sizes for the
+    primary outcome' the outcome only says which effect sizes.
+    """
+    found = [
+        (match.start(), match.end(), name)
+        for name, pattern in _FIELD_KEYWORDS.items()
+        for match in pattern.finditer(clause)
+    ]
+    names: set[str] = set()
+    for start, end, name in found:
+        inside = any(
+            other != name and o_start <= start and end <= o_end and o_end - o_start > end - start
+            for o_start, o_end, other in found
+        )
+        qualifying = any(
+            other != name and o_end <= start and _MODIFIER_GAP_RE.fullmatch(clause[o_end:start])
+            for _, o_end, other in found
+        )
+        if not inside and not qualifying:
+            names.add(name)
+    return names
+
+
+def _positive_reports(
+    clause: str,
+    sentence: str,
+    report: Callable[[str, str], None],
+    *,
+    single_n: bool = False,
+) -> bool:
     """Record what the clause reports; True when it reported anything."""
     found = False
     for pattern in _SAMPLE_SIZE_RES:
@@ -511,8 +772,15 @@ def _positive_reports(clause: str, sentence: str, report: Callable[[str, str], N
             report("sample_size", match.group(1).replace(",", ""))
             who = match.groupdict().get("who")
             if who and re.search(r"\b(?:with|aged|who|from|undergoing)\b", who):
-                report("population", _trim_phrase(who))
+                report("population", _trim_population(who))
             break
+    else:
+        # "(n = 40)" after a subgroup or an arm counts only part of the study.
+        subgroup = re.search(r"\b(?:sub-?groups?|arms?|groups?|of whom|among whom)\b", clause, re.I)
+        match = _N_EQUALS_RE.search(clause) if single_n and not subgroup else None
+        if match:
+            found = True
+            report("sample_size", match.group(1).replace(",", ""))
     for name, patterns in (
         ("population", _POPULATION_RES),
         ("intervention", _INTERVENTION_RES),
@@ -537,6 +805,24 @@ def _is_reporting(sentence: str) -> bool:
         or re.match(r"^(?:Safety|Tolerability|Adverse)\b", sentence)
         or _positive_reports(sentence, sentence, lambda name, value: None)
     )
+
+
+# The sentence's own verb ends the people it counts: "A cohort study of 312 patients with
+# osteonecrosis assessed core decompression"; "who were assessed" stays with them.
+_MAIN_VERB_RE = re.compile(
+    r"(?<!\bwho)(?<!\bthat)(?<!\bwere)(?<!\bwas)(?<!\bbeing)(?<!\bbe)(?<!\bhad)(?<!\bbeen)\s+"
+    r"(?:assessed|evaluated|examined|investigated|explored|compared|tested|found|showed|"
+    r"demonstrated|reported|suggested|concluded|observed|estimated|measured)\b.*$",
+    re.I,
+)
+
+
+# "randomly assigned 450 patients with psoriasis to bimekizumab or placebo": the arms.
+_ALLOCATION_RE = re.compile(r"\s+to (?:receive\s+)?[^.;]+?\s+(?:or|versus|vs\.?)\s+.*$", re.I)
+
+
+def _trim_population(text: str) -> str:
+    return _trim_phrase(_ALLOCATION_RE.sub("", _MAIN_VERB_RE.sub("", text)))
 
 
 def _trim_phrase(text: str) -> str:
@@ -565,6 +851,10 @@ def _topics(sentences: list[str]) -> _Topics:
             topics.future_sentences.append(sentence)
             current = topics.notes
             continue
+        elif _BARE_FUTURE_RE.search(sentence):
+            current = topics.notes  # "Further research is warranted.": no direction to record
+        elif _NO_LIMITATIONS_RE.search(sentence):
+            current = topics.notes
         elif _LIMITATION_RE.search(sentence):
             topics.limitation_sentences.append(sentence)
             current = topics.notes
@@ -600,6 +890,21 @@ def _limitations(sentence: str) -> list[LimitationRecord]:
     ]
 
 
+# "and", "or" and inline enumerators "(1)", "2)", "(ii)" before a list item.
+_ENUMERATOR_RE = re.compile(
+    r"^\s*(?:(?:and|or)\s+)?(?:\(?(?:\d{1,2}|[ivx]{1,4}|[a-h])\)\s*)?(?:(?:and|or)\s+)?", re.I
+)
+
+
+def _has_top_level(text: str, char: str) -> bool:
+    depth = 0
+    for current in text:
+        depth += (current in "([") - (current in ")]")
+        if current == char and depth == 0:
+            return True
+    return False
+
+
 _ITEM_START_RE = re.compile(
     r"^(?:a|an|the|no|lack|limited|small|short|insufficient|absence|inadequate|incomplete|"
     r"possible|potential|high|low|poor|reliance|use|unclear|missing)\b",
@@ -608,19 +913,24 @@ _ITEM_START_RE = re.compile(
 
 
 def _split_items(text: str) -> list[str]:
-    """'A, B, and C' -> [A, B, C]; 'A and the B' -> [A, B]; commas in brackets kept."""
+    """'A, B, and C' -> [A, B, C]; 'A and the B' -> [A, B]; commas in brackets kept.
+
+    Semicolons, when present, are the separators and commas stay inside items ('recall
+    bias; a single, small centre'); '(1) A, (2) B' loses its enumerators.
+    """
+    separator = ";" if _has_top_level(text, ";") else ","
     parts: list[str] = []
     depth = 0
     current = ""
     for char in text:
         depth += (char in "([") - (char in ")]")
-        if char == "," and depth == 0:
+        if char == separator and depth == 0:
             parts.append(current)
             current = ""
         else:
             current += char
     parts.append(current)
-    items = [re.sub(r"^\s*(?:and|or)\s+", "", part).strip() for part in parts]
+    items = [_ENUMERATOR_RE.sub("", part).strip() for part in parts]
     items = [item for item in items if item]
     if len(items) == 1:
         halves = re.split(r"\s+and\s+(?=\S)", items[0])
@@ -696,6 +1006,8 @@ def _effect_sizes(sentence: str) -> list[EffectSizeRecord]:
         measure_text = match.group("measure")
         if measure_text.isupper() and measure_text == "OR" and not match.group("lower"):
             continue  # a bare "OR" + number without a CI is too likely to be prose
+        if re.fullmatch(r"a[A-Z]{2}", measure_text):
+            measure_text = measure_text[1:]  # "aOR": adjusted, the same measure
         measure = next(
             (code for name, code in _MEASURES.items() if re.fullmatch(name, measure_text, re.I)),
             "other",
@@ -706,12 +1018,27 @@ def _effect_sizes(sentence: str) -> list[EffectSizeRecord]:
             ci_lower=_number(match.group("lower")),
             ci_upper=_number(match.group("upper")),
             ci_level=float(match.group("level")) / 100 if match.group("level") else None,
-            note=match.group(0).strip().rstrip(",;"),
+            note=_balanced_note(sentence, match),
         )
         if match.group("p") and match.group("op") == "=":
             effect.p_value = float(match.group("p"))
         effects.append(effect)
     return effects
+
+
+def _balanced_note(sentence: str, match: re.Match[str]) -> str:
+    """The matched text with its brackets paired: the closer of an outer "(RR 0.66, 95% CI
+    0.55-0.78)" is dropped, the one an opened "(95% CI [1.1, 5.3])" needs is taken along."""
+    note = match.group(0).strip().rstrip(",;")
+    pairs = {")": "(", "]": "["}
+    while note and note[-1] in pairs and note.count(note[-1]) > note.count(pairs[note[-1]]):
+        note = note[:-1].rstrip(",; ")
+    rest = sentence[match.end() :]
+    for char in rest:
+        if char not in pairs or note.count(char) >= note.count(pairs[char]):
+            break
+        note += char
+    return note
 
 
 def _number(text: str | None) -> float | None:
