@@ -21,7 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import orjson
-from django.db.models import QuerySet
+from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import DateTimeField, Field, Model, QuerySet
+from django.utils.timezone import is_naive
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
@@ -38,6 +42,10 @@ MAX_INT = 2**63 - 1
 
 def _error(param: str, message: str) -> ValidationError:
     return ValidationError({param: [message]})
+
+
+def _invalid_cursor() -> ValidationError:
+    return _error("cursor", "Invalid cursor: use the next or previous link as given.")
 
 
 def _positive_int(request, param: str, maximum: int) -> int | None:
@@ -127,9 +135,7 @@ class Cursor:
             UnicodeError,
             orjson.JSONDecodeError,
         ):
-            raise _error(
-                "cursor", "Invalid cursor: use the next or previous link as given."
-            ) from None
+            raise _invalid_cursor() from None
         if found != name or len(position) != length:
             raise _error(
                 "cursor",
@@ -137,6 +143,50 @@ class Cursor:
                 "keep the ordering of the request that returned it.",
             )
         return cls(found, position, reverse)
+
+
+def _model_field(model: type[Model], path: str) -> Field | None:
+    """The model field at the end of ``path`` ("study__pub_year"), None if not a field."""
+    field = None
+    for part in path.split("__"):
+        if model is None:
+            return None
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return None
+        model = field.related_model
+    return field
+
+
+def checked_position(model: type[Model], ordering: Ordering, position: tuple) -> tuple:
+    """The cursor's position with each value as its column holds it.
+
+    A cursor is only base64 JSON, so a client can forge one; its values go straight
+    into the keyset condition, where 'abc' for a year, null for the primary key or a
+    NUL in a title (PostgreSQL) raised in the database layer. Such a cursor is a 400.
+    """
+    checked = []
+    for term, value in zip(ordering.terms, position, strict=True):
+        if value is None:
+            if term.nulls_first is None:  # a column that is never null
+                raise _invalid_cursor()
+            checked.append(None)
+            continue
+        if isinstance(value, str) and "\x00" in value:
+            raise _invalid_cursor()
+        field = _model_field(model, term.path)
+        if isinstance(field, DateTimeField):
+            # Our cursors carry aware datetimes; Django would only warn about the rest.
+            if not isinstance(value, datetime.datetime) or (settings.USE_TZ and is_naive(value)):
+                raise _invalid_cursor()
+        elif field is not None:
+            try:
+                value = field.to_python(value)
+            except (DjangoValidationError, TypeError, ValueError, OverflowError):
+                raise _invalid_cursor() from None
+        checked.append(value)
+    return tuple(checked)
 
 
 @dataclass(slots=True)
@@ -174,11 +224,11 @@ class EvidencePagination(BasePagination):
                 queryset, url, page, size, ordering, fetch, count_queryset
             )
         else:
-            cursor = (
-                Cursor.decode(raw_cursor, ordering.name, len(ordering.terms))
-                if raw_cursor
-                else None
-            )
+            cursor = None
+            if raw_cursor:
+                cursor = Cursor.decode(raw_cursor, ordering.name, len(ordering.terms))
+                position = checked_position(queryset.model, ordering, cursor.position)
+                cursor = Cursor(cursor.ordering, position, cursor.reverse)
             self.page = self._cursor(queryset, url, cursor, size, ordering, fetch)
         return self.page
 
@@ -251,7 +301,7 @@ class EvidencePagination(BasePagination):
         elif raw_cursor:
             (offset,) = Cursor.decode(raw_cursor, name, 1).position
             if not isinstance(offset, int) or not 0 <= offset <= MAX_PAGE * MAX_PAGE_SIZE:
-                raise _error("cursor", "Invalid cursor: use the next or previous link as given.")
+                raise _invalid_cursor()
         else:
             offset = 0
         rows, more = slice_of(offset, size)
