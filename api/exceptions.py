@@ -2,18 +2,25 @@
 
 DRF already turns its own exceptions into ``{"detail": ...}`` or ``{field: [messages]}``;
 this handler adds the Django ones a view can meet: a model's ``full_clean`` error
-(400, keyed by field), a delete blocked by ``PROTECT`` (409) and a constraint violation
-from a concurrent write (409).
+(400, keyed by field), a delete blocked by ``PROTECT`` (409), a constraint violation
+from a concurrent write (409) and a request beyond Django's DATA_UPLOAD_* limits (400
+or 413 as JSON, where Django would answer with a bare HTML page).
 """
 
 from __future__ import annotations
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.conf import settings
+from django.core.exceptions import (
+    NON_FIELD_ERRORS,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, ParseError, ValidationError
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -64,4 +71,19 @@ def exception_handler(exc, context):
         )
     elif isinstance(exc, IntegrityError):
         exc = Conflict(f"The change conflicts with data saved meanwhile: {exc}".strip())
+    elif isinstance(exc, TooManyFieldsSent):
+        exc = ParseError(
+            "Too many query parameters or form fields: at most "
+            f"{settings.DATA_UPLOAD_MAX_NUMBER_FIELDS} (DATA_UPLOAD_MAX_NUMBER_FIELDS)."
+        )
+    elif isinstance(exc, TooManyFilesSent):
+        exc = ParseError(
+            f"Too many files: at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES} "
+            "(DATA_UPLOAD_MAX_NUMBER_FILES)."
+        )
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge(
+            f"The request body exceeds {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes "
+            "(DATA_UPLOAD_MAX_MEMORY_SIZE)."
+        )
     return drf_exception_handler(exc, context)

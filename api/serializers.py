@@ -47,6 +47,7 @@ from evidence.models import (
 from evidence.models.appraisal import REPORTED_FIELDS
 from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
 from evidence.search import build_search_document, refresh_search_document
+from evidence.selectors import MAX_ID
 from evidence.services.importing import REPORT_COUNTS
 
 # --- shared pieces -----------------------------------------------------------------------
@@ -93,12 +94,65 @@ class BlankableChoiceField(serializers.ChoiceField):
         return value or None
 
 
+# Deeper than any legitimate body (qualifiers are two levels) and well within the 255
+# levels orjson renders: a deeper value would be stored and then break every read of it.
+MAX_NESTING = 32
+NUL_MESSAGE = "Null characters are not allowed."  # DRF's CharField says the same
+
+
+def body_value_problem(value: Any, depth: int = 0) -> str | None:
+    """Why ``value`` from a request body cannot be stored and read back, or None.
+
+    PostgreSQL refuses NUL in text and in jsonb (keys too); SQLite stores it, so a
+    test suite on SQLite alone would never see the 500. Fields that are not CharFields
+    (slugs, free-form JSON) do not check for it themselves. A number inside a list or
+    object (free-form JSON) must fit in 64 bits: jsonb gives 1e20 back as the integer
+    100000000000000000000, which orjson cannot render. (Top-level numbers are the
+    typed fields' business: a FloatField may hold 1e300.)
+    """
+    if isinstance(value, str):
+        return NUL_MESSAGE if "\x00" in value else None
+    if depth and isinstance(value, int | float) and not -MAX_ID <= value <= MAX_ID:
+        return f"Numbers inside lists and objects must lie within ±{MAX_ID}."
+    if isinstance(value, dict | list):
+        if depth >= MAX_NESTING:
+            return f"Nested deeper than {MAX_NESTING} levels."
+        if isinstance(value, dict):
+            if any(isinstance(key, str) and "\x00" in key for key in value):
+                return NUL_MESSAGE
+            value = value.values()
+        for item in value:
+            problem = body_value_problem(item, depth + 1)
+            if problem is not None:
+                return problem
+    return None
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object by id: an integer or a string of digits, nothing else.
+
+    DRF's field hands any JSON value to ``queryset.get(pk=...)``, where a float is
+    truncated (1.5 found object 1) and an infinite one raised OverflowError.
+    """
+
+    def to_internal_value(self, data):
+        if isinstance(data, str) and data.isascii() and data.isdigit():
+            data = int(data)
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        if not 0 < data <= MAX_ID:
+            self.fail("does_not_exist", pk_value=data)
+        return super().to_internal_value(data)
+
+
 class ModelCleanSerializer(serializers.ModelSerializer):
     """Validate the would-be instance with ``full_clean()`` and save that instance.
 
     ``clean()`` may normalise values (a DOI lower-cased, the year taken from the date);
     what is saved, and returned, is the normalised instance.
     """
+
+    serializer_related_field = StrictPrimaryKeyRelatedField
 
     # Non-editable model fields that prepare_instance() fills and full_clean must check
     # (a journal's matching key is unique).
@@ -113,6 +167,19 @@ class ModelCleanSerializer(serializers.ModelSerializer):
 
     def _model_fields(self) -> dict[str, Any]:
         return {field.name: field for field in self.Meta.model._meta.get_fields()}
+
+    def to_internal_value(self, data):
+        # Before the fields run: some act on their value at once (a MeSH descriptor
+        # named by a new name is created while the field validates).
+        if isinstance(data, Mapping):
+            errors = {
+                name: [problem]
+                for name, value in data.items()
+                if name in self.fields and (problem := body_value_problem(value)) is not None
+            }
+            if errors:
+                raise serializers.ValidationError(errors)
+        return super().to_internal_value(data)
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -331,6 +398,10 @@ class ReportedValueSerializer(serializers.Serializer):
         }
 
     def to_internal_value(self, data):
+        # The state is required even in a PATCH of the appraisal: the partial flag
+        # reaches this nested serializer and would let {} through without one.
+        if isinstance(data, Mapping) and "state" not in data:
+            raise serializers.ValidationError({"state": [self.error_messages["required"]]})
         data = super().to_internal_value(data)
         value = data.get("value")
         if value is None:
@@ -931,6 +1002,12 @@ class ImportRequestSerializer(serializers.Serializer):
     """The multipart form of ``POST /imports/`` (for the schema and the checks)."""
 
     file = serializers.FileField(help_text="The citation file (or send it as the raw body).")
+    # The run's source name; CharField refuses NUL, which PostgreSQL cannot store.
+    filename = serializers.CharField(
+        required=False,
+        trim_whitespace=False,
+        help_text="Name of the upload (by default the file's own, or Content-Disposition's).",
+    )
     format = serializers.CharField(required=False, default="auto")
     dry_run = serializers.BooleanField(required=False, default=False)
     on_duplicate = serializers.ChoiceField(choices=["update", "skip"], default="update")

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
 from django.db import transaction
 from django.http import Http404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -30,7 +31,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, PermissionDenied, ValidationError
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from api import exports, filters
@@ -46,7 +47,7 @@ from api.ordering import (
     resolve_ordering,
 )
 from api.pagination import EvidencePagination
-from api.parsers import RawUploadParser
+from api.parsers import JSONBodyParser, RawUploadParser
 from api.permissions import ModelPermissionToRead
 from api.renderers import ORJSONRenderer
 from api.sparse import FIELDS_PARAM, Tree, parse_fields, prune, serializer_tree
@@ -94,7 +95,7 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 class EvidenceViewSet(viewsets.GenericViewSet):
     renderer_classes = [ORJSONRenderer]
-    parser_classes = [JSONParser]
+    parser_classes = [JSONBodyParser]
     pagination_class = EvidencePagination
     filter_backends = [DjangoFilterBackend]
 
@@ -114,7 +115,13 @@ class EvidenceViewSet(viewsets.GenericViewSet):
         return {}
 
     def perform_content_negotiation(self, request, force=False):
-        requested = request.query_params.get(FORMAT_PARAM)
+        try:
+            requested = request.query_params.get(FORMAT_PARAM)
+        except TooManyFieldsSent:
+            if not force:
+                raise  # api.exceptions makes it a 400
+            # Rendering that 400: the query string cannot be read, so the default format.
+            requested = None
         if requested is not None and requested in self.export_formats():
             # The view streams the export itself; errors before that are JSON.
             renderer = self.get_renderers()[0]
@@ -122,7 +129,10 @@ class EvidenceViewSet(viewsets.GenericViewSet):
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
-            # DRF answers an unknown ?format= with 404; it is a bad parameter.
+            # DRF answers an unknown ?format= with 404; it is a bad parameter. The router
+            # also reads a suffix as a format (/works/1.0/ asks for format "0").
+            if requested is None:
+                requested = self.kwargs.get(FORMAT_PARAM)
             known = ["json", *self.export_formats()]
             raise ValidationError(
                 {FORMAT_PARAM: [f"Unknown format {requested!r}; use one of {', '.join(known)}."]}
@@ -945,6 +955,10 @@ class ImportRunViewSet(EvidenceViewSet):
         upload = request.data.get("file") if hasattr(request.data, "get") else None
         if upload is None:
             upload = request.FILES.get("file")
+        name = getattr(upload, "name", None)  # None for a form field that is not a file
+        if not options.get("filename") and name:
+            # A name from Content-Disposition is checked like ?filename=.
+            options["filename"] = name
         params = s.ImportRequestSerializer(data={**options, "file": upload})
         params.is_valid(raise_exception=True)
         fmt = params.validated_data["format"]
@@ -961,7 +975,7 @@ class ImportRunViewSet(EvidenceViewSet):
         try:
             run = study_import(
                 stream=upload,
-                source_name=request.query_params.get("filename") or upload.name or "upload",
+                source_name=params.validated_data.get("filename") or "upload",
                 format=fmt,
                 user=request.user,
                 dry_run=params.validated_data["dry_run"],
