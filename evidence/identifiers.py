@@ -11,6 +11,8 @@ import re
 import unicodedata
 
 __all__ = [
+    "PMC_URL_RE",
+    "PUBMED_URL_RE",
     "InvalidIdentifier",
     "normalize_doi",
     "normalize_issn",
@@ -35,6 +37,18 @@ _DOI_SUFFIX_RE = re.compile(r"\s*\[doi\]$", re.IGNORECASE)
 _PMCID_RE = re.compile(r"^(?:pmc(?:id)?:?\s*)?(?:pmc)?0*(\d{1,9})$", re.IGNORECASE)
 _ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
 _ISSN_RE = re.compile(r"^(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
+# Links that name a PubMed record or a PMC article: reference managers (EndNote, Mendeley,
+# Zotero, Citavi) often keep a record's PMID or PMCID nowhere else. Group 1 is the ID.
+PUBMED_URL_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/"
+    r"|europepmc\.org/(?:article|abstract)/MED/)(\d{1,9})(?!\d)",
+    re.IGNORECASE,
+)
+PMC_URL_RE = re.compile(
+    r"(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
+    r"|europepmc\.org/(?:articles?|abstract)/(?:PMC/)?)(PMC\d{1,9})(?!\d)",
+    re.IGNORECASE,
+)
 
 
 def normalize_pmid(value: str | int | None) -> str:

@@ -47,7 +47,13 @@ from bibtexparser.model import (
 )
 from pylatexenc.latex2text import LatexNodes2Text, MacroTextSpec, get_default_latex_context_db
 
-from evidence.identifiers import normalize_doi, normalize_pmcid, normalize_pmid
+from evidence.identifiers import (
+    PMC_URL_RE,
+    PUBMED_URL_RE,
+    normalize_doi,
+    normalize_pmcid,
+    normalize_pmid,
+)
 from evidence.importers.medline import (
     add_identifier,
     author_from_name,
@@ -116,16 +122,6 @@ _PLACEHOLDERS = frozenset({"n/a"})
 _PMID_NOTE_RE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.IGNORECASE)
 _PMCID_NOTE_RE = re.compile(r"\bPMCID:?\s*(PMC\d{1,9})\b", re.IGNORECASE)
 _DOI_URL_RE = re.compile(r"https?://(?:dx\.)?doi\.org/\S+", re.IGNORECASE)
-# EndNote and Mendeley keep a PubMed record's PMID (and PMCID) only in its link.
-_PUBMED_URL_RE = re.compile(
-    r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/)(\d{1,9})(?!\d)",
-    re.IGNORECASE,
-)
-_PMC_URL_RE = re.compile(
-    r"(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
-    r"|europepmc\.org/articles/)(PMC\d{1,9})(?!\d)",
-    re.IGNORECASE,
-)
 # TeXMed (PubMed to BibTeX) keys its entries "pmid31025164" and writes no pmid field.
 # Five digits at least, so that a key like "pmid_2019" is not read as PMID 2019.
 _PMID_KEY_RE = re.compile(r"^pmid[:_-]?(\d{5,9})$", re.IGNORECASE)
@@ -593,9 +589,9 @@ def _read_identifiers(
             add_identifier(record, "pmid", normalize_pmid, found.group(1), field=field)
         if found := _PMCID_NOTE_RE.search(note):
             add_identifier(record, "pmcid", normalize_pmcid, found.group(1), field=field)
-    if found := _PUBMED_URL_RE.search(url):
+    if found := PUBMED_URL_RE.search(url):
         add_identifier(record, "pmid", normalize_pmid, found.group(1), field="url")
-    if found := _PMC_URL_RE.search(url):
+    if found := PMC_URL_RE.search(url):
         add_identifier(record, "pmcid", normalize_pmcid, found.group(1), field="url")
     if found := _PMID_KEY_RE.match(key):
         add_identifier(record, "pmid", normalize_pmid, found.group(1), field="citation key")

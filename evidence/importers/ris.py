@@ -31,6 +31,8 @@ from typing import BinaryIO
 import rispy
 
 from evidence.identifiers import (
+    PMC_URL_RE,
+    PUBMED_URL_RE,
     InvalidIdentifier,
     normalize_doi,
     normalize_orcid,
@@ -301,9 +303,9 @@ def _read_identifiers(record: StudyRecord, fields: _Fields) -> None:
         add_identifier(record, "pmcid", normalize_pmcid, value, field=tag)
     # Links come last: lens.org records exported by Mendeley, Zotero or Citavi carry
     # their PubMed and PMC IDs nowhere else.
-    for tag, value in _stated_once(fields, _LINK_FIELDS, _PUBMED_LINK_RE):
+    for tag, value in _stated_once(fields, _LINK_FIELDS, PUBMED_URL_RE):
         add_identifier(record, "pmid", normalize_pmid, value, field=tag)
-    for tag, value in _stated_once(fields, _LINK_FIELDS, _PMC_LINK_RE):
+    for tag, value in _stated_once(fields, _LINK_FIELDS, PMC_URL_RE):
         add_identifier(record, "pmcid", normalize_pmcid, value, field=tag)
 
 
@@ -314,16 +316,6 @@ _NOTE_FIELDS = ("notes", "note", "research_notes", *_CUSTOM_FIELDS)
 # "PMID: NLM29768149" (CINAHL).
 _PMID_IN_NOTE_RE = re.compile(r"\b(?:PMID|PUBMED)(?:\s*ID)?:?\s*(?:NLM)?(\d{1,9})\b", re.I)
 _PMCID_IN_NOTE_RE = re.compile(r"\bPMCID:?\s*(PMC\d{1,9})\b", re.I)
-_PUBMED_LINK_RE = re.compile(
-    r"(?:ncbi\.nlm\.nih\.gov/pubmed/|pubmed\.ncbi\.nlm\.nih\.gov/"
-    r"|europepmc\.org/(?:article|abstract)/MED/)(\d{1,9})\b",
-    re.I,
-)
-_PMC_LINK_RE = re.compile(
-    r"(?:ncbi\.nlm\.nih\.gov/pmc/articles/|pmc\.ncbi\.nlm\.nih\.gov/articles/"
-    r"|europepmc\.org/(?:articles?|abstract)/(?:PMC/)?)(PMC\d{1,9})\b",
-    re.I,
-)
 _EMBASE_ACCESSION_RE = re.compile(r"^L\d{6,}$")
 
 
