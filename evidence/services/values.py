@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import math
 from dataclasses import dataclass
 
 import orjson
@@ -46,6 +47,9 @@ RETRACTED_TYPE = "Retracted Publication"
 # its record and field instead of failing the whole batch in the database.
 STUDY_LIMITS = {"volume": 64, "issue": 64, "pages": 64, "language": 16}
 WORK_LIMITS = {"journal": 500, "volume": 64, "issue": 64, "pages": 64}
+# The largest value of a PositiveIntegerField on PostgreSQL (a 4-byte integer). SQLite
+# would store more, but a file that imports on one database must import on the other.
+MAX_COUNT = 2_147_483_647
 
 _EMPTY_LOCATION = SourceLocation()
 
@@ -173,8 +177,7 @@ def validate(record: StudyRecord) -> list[str]:
     errors: list[str] = normalize_identifiers(record)
     if not has_content(record):
         errors.append("record has no identifier, title or abstract")
-    if record.citation_count is not None and record.citation_count < 0:
-        errors.append(f"citation_count: {record.citation_count} is negative")
+    _check_count(errors, "citation_count", record.citation_count)
     if record.review_status:
         _check_choice(errors, "review_status", record.review_status, ReviewStatus)
     appraisal = record.appraisal
@@ -195,8 +198,12 @@ def validate(record: StudyRecord) -> list[str]:
                     f"appraisal.{name}: a value is given but the state is {reported.state}"
                 )
         sample = appraisal.sample_size
-        if sample.state == ReportingState.REPORTED and not sample.value.strip().isdigit():
-            errors.append(f"appraisal.sample_size: {sample.value!r} is not a whole number >= 0")
+        if sample.state == ReportingState.REPORTED:
+            digits = sample.value.strip()
+            if not (digits.isascii() and digits.isdigit()):
+                errors.append(f"appraisal.sample_size: {sample.value!r} is not a whole number >= 0")
+            else:
+                _check_count(errors, "appraisal.sample_size", int(digits))
         for index, concept in enumerate(appraisal.concepts):
             _check_choice(errors, f"appraisal.concepts[{index}].kind", concept.kind, ConceptKind)
     for index, effect in enumerate(record.effect_sizes):
@@ -215,14 +222,16 @@ def validate(record: StudyRecord) -> list[str]:
             errors.append(
                 f"{where}: CI lower bound {effect.ci_lower} exceeds upper bound {effect.ci_upper}"
             )
+        for name in ("value", "ci_lower", "ci_upper", "ci_level", "p_value"):
+            number = getattr(effect, name)
+            if number is not None and not math.isfinite(number):
+                errors.append(f"{where}.{name}: {number} is not a finite number")
         if effect.p_value is not None and not 0 <= effect.p_value <= 1:
             errors.append(f"{where}.p_value: {effect.p_value} is not between 0 and 1")
         if effect.ci_level is not None and not 0 < effect.ci_level < 100:
             errors.append(f"{where}.ci_level: {effect.ci_level} is not a percentage")
         for name in ("n_intervention", "n_comparator"):
-            value = getattr(effect, name)
-            if value is not None and value < 0:
-                errors.append(f"{where}.{name}: {value} is negative")
+            _check_count(errors, f"{where}.{name}", getattr(effect, name))
     for index, limitation in enumerate(record.limitations):
         _check_choice(
             errors, f"limitations[{index}].category", limitation.category, LimitationCategory
@@ -235,6 +244,15 @@ def validate(record: StudyRecord) -> list[str]:
         if not gap.description.strip():
             errors.append(f"research_gaps[{index}].description: required")
     return errors
+
+
+def _check_count(errors: list[str], where: str, value: int | None) -> None:
+    if value is None:
+        return
+    if value < 0:
+        errors.append(f"{where}: {value} is negative")
+    elif value > MAX_COUNT:
+        errors.append(f"{where}: {value} is too large (at most {MAX_COUNT:,})")
 
 
 def title_key(record: StudyRecord) -> str:

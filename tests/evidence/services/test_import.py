@@ -110,6 +110,52 @@ def test_invalid_record_rolls_back_the_whole_file(run_import):
     assert run.created == 0 and run.failed == 1
 
 
+@pytest.mark.parametrize(
+    ("name", "data", "field"),
+    [
+        # A Scopus note whose count overflows every integer column (found by fuzzing:
+        # it raised TypeError from the record's digest instead of being reported).
+        (
+            "scopus.ris",
+            b"TY  - JOUR\nTI  - Overflowing count\n"
+            b"N1  - Cited By: 111111111111111111111111\nER  - \n",
+            "citation_count",
+        ),
+        (
+            "big.json",
+            b'{"format": "evidb", "version": 1, "studies": [{"pmid": "222", "title": "Big n",'
+            b' "effect_sizes": [{"outcome": "pain", "measure": "MD",'
+            b' "n_intervention": 3000000000}]}]}',
+            "effect_sizes[0].n_intervention",
+        ),
+        (
+            "sample.json",
+            b'{"format": "evidb", "version": 1, "studies": [{"pmid": "222", "title": "Big sample",'
+            b' "appraisal": {"sample_size": {"state": "reported", "value": "99999999999"}}}]}',
+            "appraisal.sample_size",
+        ),
+        # A superscript two is a digit to str.isdigit, but no number to int().
+        (
+            "superscript.json",
+            b'{"format": "evidb", "version": 1, "studies": [{"pmid": "222", "title": "Odd sample",'
+            b' "appraisal": {"sample_size": {"state": "reported", "value": "\xc2\xb2"}}}]}',
+            "appraisal.sample_size",
+        ),
+    ],
+)
+def test_numbers_beyond_their_columns_are_reported_with_their_record_and_field(
+    run_import, name, data, field
+):
+    run = run_import(data, name=name)
+
+    assert run.status == ImportStatus.FAILED
+    assert Study.objects.count() == 0
+    errors = [m for m in run.messages if m["level"] == "error"]
+    assert any("record 1" in m["location"] and m["message"].startswith(field) for m in errors), (
+        errors
+    )
+
+
 def test_skip_invalid_imports_the_valid_records_and_lists_the_others(run_import):
     data = medline(
         medline_record("111", "A valid study"),
