@@ -586,7 +586,9 @@ def parse_summary(text: str, *, location: SourceLocation | None = None) -> Study
         for sentence in topics.future_sentences
         for gap in _research_gaps(sentence, record.limitations)
     ]
-    record.effect_sizes = [effect for sentence in sentences for effect in _effect_sizes(sentence)]
+    record.effect_sizes = [
+        effect for sentence in sentences for effect in _effect_sizes(sentence, appraisal.outcomes)
+    ]
     if record.effect_sizes and appraisal.effect_measures.state == ReportingState.NOT_CURATED:
         appraisal.effect_measures = ReportedValue(
             ReportingState.REPORTED,
@@ -1000,8 +1002,9 @@ def _categorise(text: str, categories: list[tuple[str, re.Pattern[str]]]) -> str
     return "other"
 
 
-def _effect_sizes(sentence: str) -> list[EffectSizeRecord]:
+def _effect_sizes(sentence: str, outcomes: ReportedValue) -> list[EffectSizeRecord]:
     effects = []
+    previous_end = 0
     for match in _EFFECT_RE.finditer(sentence):
         measure_text = match.group("measure")
         if measure_text.isupper() and measure_text == "OR" and not match.group("lower"):
@@ -1013,17 +1016,37 @@ def _effect_sizes(sentence: str) -> list[EffectSizeRecord]:
             "other",
         )
         effect = EffectSizeRecord(
+            outcome=_effect_outcome(sentence[previous_end : match.start()], outcomes),
             measure=measure,
             value=_number(match.group("value")),
             ci_lower=_number(match.group("lower")),
             ci_upper=_number(match.group("upper")),
-            ci_level=float(match.group("level")) / 100 if match.group("level") else None,
+            # A percentage, as the model keeps it: "95% CI" is 95.
+            ci_level=float(match.group("level")) if match.group("level") else None,
             note=_balanced_note(sentence, match),
         )
         if match.group("p") and match.group("op") == "=":
             effect.p_value = float(match.group("p"))
         effects.append(effect)
+        previous_end = match.end()
     return effects
+
+
+# What leads into an estimate without naming the outcome: "... (", ", and ", "was".
+_OUTCOME_LEAD_RE = re.compile(r"^[\s,;:(\[]*(?:and|or|with|for)?\s+|[\s,;:(\[]+$", re.I)
+_OUTCOME_MAX = 500  # EffectSize.outcome
+
+
+def _effect_outcome(lead: str, outcomes: ReportedValue) -> str:
+    """The outcome an estimate is about: the words before it in its sentence ("Pain fell
+    more with drug A (MD -1.1 ...)"), or the summary's outcomes when the estimate opens
+    the sentence. A summary names outcomes loosely; its record is flagged for curation."""
+    text = " ".join(_OUTCOME_LEAD_RE.sub("", lead).split())
+    if not text and outcomes.state == ReportingState.REPORTED:
+        text = outcomes.value
+    if len(text) > _OUTCOME_MAX:
+        text = text[: _OUTCOME_MAX - 1].rstrip() + "…"
+    return text or "outcome not named"
 
 
 def _balanced_note(sentence: str, match: re.Match[str]) -> str:

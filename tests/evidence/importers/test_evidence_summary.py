@@ -200,7 +200,7 @@ def test_rct_summary_effect_size() -> None:
     (effect,) = parse_text(RCT_SUMMARY).effect_sizes
     assert effect.measure == "MD"
     assert (effect.value, effect.ci_lower, effect.ci_upper) == (-1.1, -1.4, -0.8)
-    assert effect.ci_level == pytest.approx(0.95)
+    assert effect.ci_level == pytest.approx(95)
     assert effect.p_value is None  # "p < 0.001" is a bound, kept in the note
     assert "p < 0.001" in effect.note
 

@@ -15,6 +15,7 @@ from evidence.importers.records import (
     ReportingState,
     StudyRecord,
 )
+from evidence.services.values import validate
 
 REPORTED = ReportingState.REPORTED
 NOT_REPORTED = ReportingState.NOT_REPORTED
@@ -376,7 +377,7 @@ def test_effect_sizes_in_several_styles(
     assert (effect.measure, effect.value, effect.ci_lower, effect.ci_upper, effect.p_value) == (
         expected
     )
-    assert effect.ci_level == pytest.approx(0.95)
+    assert effect.ci_level == pytest.approx(95)
     # The note is the estimate as written, its brackets paired.
     assert effect.note.count("(") == effect.note.count(")")
     assert effect.note.count("[") == effect.note.count("]")
@@ -560,3 +561,35 @@ def test_file_truncated_after_the_marker_says_so() -> None:
     record = parse_text("A cohort study examined statins.\nView Original Abstract ↓\n\n")
     assert record.abstract == ""
     assert record.warnings[0].startswith("nothing after the 'View Original Abstract' marker")
+
+
+@pytest.mark.parametrize(
+    ("appraisal_text", "result_text", "outcomes"),
+    [
+        # The words before an estimate name what it measures...
+        (
+            "A meta-analysis of cohort studies assessed coffee.",
+            "Coffee lowered mortality (RR 0.80, 95% CI 0.70-0.90) and hospitalisation "
+            "(RR 0.70, 95% CI 0.60-0.80).",
+            ["Coffee lowered mortality", "hospitalisation"],
+        ),
+        # ...and an estimate that opens its sentence is about the stated outcome.
+        (
+            "A randomised trial. The primary outcome was pain at 6 weeks.",
+            "HR 0.80 (95% CI 0.70-0.90) favoured drug A.",
+            ["pain at 6 weeks"],
+        ),
+        (
+            "A randomised trial of drug A.",
+            "HR 0.80 (95% CI 0.70-0.90) favoured drug A.",
+            ["outcome not named"],
+        ),
+    ],
+)
+def test_every_effect_size_names_an_outcome(appraisal_text, result_text, outcomes) -> None:
+    # An effect size needs an outcome to be stored: without one, every summary with an
+    # estimate failed to import ("effect_sizes[0].outcome: required").
+    record = parse_text(summary(appraisal_text, result_text))
+
+    assert [effect.outcome for effect in record.effect_sizes] == outcomes
+    assert validate(record) == []

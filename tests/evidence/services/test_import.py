@@ -12,6 +12,7 @@ from evidence.models import (
     Author,
     Authorship,
     Citation,
+    EffectSize,
     ImportStatus,
     Journal,
     ReportingState,
@@ -154,6 +155,18 @@ def test_numbers_beyond_their_columns_are_reported_with_their_record_and_field(
     assert any("record 1" in m["location"] and m["message"].startswith(field) for m in errors), (
         errors
     )
+
+
+def test_a_summary_keeps_its_confidence_level_as_a_percentage(run_import):
+    summary = (
+        "A randomised trial of 120 adults compared drug A with placebo. "
+        "Pain fell more with drug A (MD -1.1, 95% CI -1.4 to -0.8).\n\n"
+        "View Original Abstract\n\nBackground: a trial.\n"
+    )
+    run = run_import(summary.encode(), name="summary.txt", format="evidence-summary")
+
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert list(EffectSize.objects.values_list("ci_level", flat=True)) == [95]
 
 
 def test_skip_invalid_imports_the_valid_records_and_lists_the_others(run_import):
