@@ -33,6 +33,8 @@ _DOI_RE = re.compile(r"^10\.\d{4,9}(?:\.\d+)*/\S+$")
 _DOI_PREFIX_RE = re.compile(
     r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/|(?:dx\.)?doi\.org/)", re.IGNORECASE
 )
+# The width of the DOI columns (Study.doi, Work.doi).
+MAX_DOI_LENGTH = 255
 _DOI_SUFFIX_RE = re.compile(r"\s*\[doi\]$", re.IGNORECASE)
 _PMCID_RE = re.compile(r"^(?:pmc(?:id)?:?\s*)?(?:pmc)?0*(\d{1,9})$", re.IGNORECASE)
 _ORCID_RE = re.compile(r"(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$", re.IGNORECASE)
@@ -82,6 +84,9 @@ def normalize_doi(value: str | None) -> str:
     text = text.lower()
     if not _DOI_RE.match(text):
         raise InvalidIdentifier(f"not a DOI: {value.strip()!r}")
+    if len(text) > MAX_DOI_LENGTH:
+        # Real DOIs are far shorter; a longer one is a link or two fields run together.
+        raise InvalidIdentifier(f"not a DOI (over {MAX_DOI_LENGTH} characters): {text[:80]!r}...")
     return text
 
 

@@ -32,6 +32,7 @@ from evidence.importers.records import (
     SourceLocation,
     StudyRecord,
 )
+from evidence.importers.text import text_problem
 
 __all__ = [
     "FORMAT_NAME",
@@ -239,6 +240,8 @@ def _convert(value: Any, annotation: Any, path: str, warnings: list[str]) -> Any
     if annotation is str:
         if not isinstance(value, str):
             raise _FieldError(path, f"expected string, got {_describe(value)}")
+        if problem := text_problem(value):
+            raise _FieldError(path, problem)
         return value
     raise TypeError(f"unsupported annotation {annotation!r}")
 

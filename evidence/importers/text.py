@@ -34,6 +34,14 @@ def decode_text(data: bytes, *, source_name: str = "") -> tuple[str, list[str]]:
                 "read as Windows-1252"
             )
     text = text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    if "\x00" in text:
+        # Past the start, a NUL is damage in a text file (no database column can hold
+        # one): dropped, and said where.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        warnings.append(
+            f"{source_name or '<input>'}, line {line}: {text.count(chr(0))} NUL byte(s) removed"
+        )
+        text = text.replace("\x00", "")
     return text, warnings
 
 
@@ -62,3 +70,16 @@ def clean(value: str | None) -> str:
         value = _CHARACTER_REFERENCE_RE.sub(_unescape_reference, value)
     # str.split() splits on every Unicode space (no-break, thin...) like \s+, 4x faster.
     return " ".join(value.split())
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text, or None: a NUL (PostgreSQL refuses it) or a
+    lone surrogate such as JSON's "\\ud800" (no encoding can write it)."""
+    if "\x00" in value:
+        return "contains a NUL character"
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"contains an unpaired surrogate (U+{ord(value[exc.start]):04X})"
+    return None

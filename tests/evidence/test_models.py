@@ -42,7 +42,8 @@ def test_doi_normalisation(raw, expected):
     assert identifiers.normalize_doi(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["not-a-doi", "11.1000/x", "10.12/x"])
+# The last: a link glued to a DOI, wider than the DOI columns (found by fuzzing RIS).
+@pytest.mark.parametrize("raw", ["not-a-doi", "11.1000/x", "10.12/x", "10.1016/" + "x" * 250])
 def test_bad_doi_is_refused(raw):
     with pytest.raises(identifiers.InvalidIdentifier, match="not a DOI"):
         identifiers.normalize_doi(raw)

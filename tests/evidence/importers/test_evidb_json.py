@@ -286,6 +286,13 @@ def test_wrong_format_or_version_is_fatal(header: str, message: str) -> None:
             '{"effect_sizes": [{"value": "1.5"}]}',
             "studies[1].effect_sizes[0].value: expected number, got string",
         ),
+        # Text no database can store (found by fuzzing: a lone surrogate ended the import
+        # with a traceback from the record's digest; PostgreSQL refuses NUL).
+        ('{"title": "a\\u0000b"}', "studies[1].title: contains a NUL character"),
+        (
+            '{"keywords": ["ok", "\\ud800"]}',
+            "studies[1].keywords[1]: contains an unpaired surrogate (U+D800)",
+        ),
     ],
 )
 def test_bad_study_is_an_invalid_record_and_the_rest_still_parse(study: str, reason: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evidence.importers.text import clean
+from evidence.importers.records import ParseError
+from evidence.importers.text import clean, decode_text
 
 
 @pytest.mark.parametrize(
@@ -26,3 +27,19 @@ from evidence.importers.text import clean
 )
 def test_clean_decodes_complete_references_only(raw, expected):
     assert clean(raw) == expected
+
+
+def test_nul_bytes_past_the_start_are_dropped_and_said_where():
+    # A damaged export: the text is readable, but no database column holds a NUL
+    # (PostgreSQL refused the whole batch before; found by fuzzing MEDLINE).
+    data = b"PMID- 1\n" + b"AB  - " + b"x" * 5000 + b"\nOT  - High School Stu\x00dents\n"
+
+    text, warnings = decode_text(data, source_name="a.nbib")
+
+    assert "High School Students" in text and "\x00" not in text
+    assert warnings == ["a.nbib, line 3: 1 NUL byte(s) removed"]
+
+
+def test_nul_bytes_at_the_start_mean_a_binary_file():
+    with pytest.raises(ParseError, match="binary content"):
+        decode_text(b"PK\x03\x04\x00\x00", source_name="a.zip")

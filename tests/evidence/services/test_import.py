@@ -157,6 +157,19 @@ def test_numbers_beyond_their_columns_are_reported_with_their_record_and_field(
     )
 
 
+def test_a_nul_byte_deep_in_a_text_file_is_dropped_and_the_record_imported(run_import):
+    # PostgreSQL refuses NUL in text: this failed the whole import there with a DataError.
+    data = medline(
+        medline_record("111", "A long study", "AB  - " + "word " * 1000, "OT  - Stu\x00dents")
+    )
+
+    run = run_import(data)
+
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert Study.objects.get().keywords == ["Students"]
+    assert any("NUL byte(s) removed" in m["message"] for m in run.messages)
+
+
 def test_a_summary_keeps_its_confidence_level_as_a_percentage(run_import):
     summary = (
         "A randomised trial of 120 adults compared drug A with placebo. "
