@@ -152,6 +152,8 @@ WORK_FIELDS = (
     "raw_text",
     "study",
 )
+# What a node says of its work (title ... raw_text), apart from identifiers and study.
+_DESCRIPTION = slice(WORK_FIELDS.index("title"), WORK_FIELDS.index("study"))
 
 
 # Small imports (under 4 batches) never pay for ANALYZE; see _refresh_statistics.
@@ -1112,6 +1114,8 @@ class BatchWriter:
 
         new_works: list[list] = []  # rows without id yet
         link_updates: dict[int, dict] = {}
+        # Nodes a study claims: described by the study from now on (see below).
+        descriptions: dict[int, list] = {}
 
         def new_work(
             work: WorkRecord | None,
@@ -1161,6 +1165,13 @@ class BatchWriter:
                 update = link_updates.setdefault(primary, {})
                 if info["study_id"] != study_id:
                     update["study_id"] = study_id
+                    # A node first made from someone's reference list now describes
+                    # the study itself, as a node made in the study's own batch does:
+                    # what the graph holds must not depend on how a file was batched.
+                    # The reference as printed stays on its edge (Citation.raw_text).
+                    descriptions[primary] = self._work_row(
+                        None, record, study_id, pmid, doi, pmcid
+                    )[_DESCRIPTION]
                 for name, value in (("pmid", pmid), ("doi", doi), ("pmcid", pmcid)):
                     if (
                         value
@@ -1218,6 +1229,12 @@ class BatchWriter:
                 for work_id, update in link_updates.items()
                 if update
             ],
+        )
+
+        update_rows(
+            Work,
+            WORK_FIELDS[_DESCRIPTION],
+            [(*description, work_id) for work_id, description in descriptions.items()],
         )
 
         # Edges between two nodes that existed before may exist already.

@@ -103,3 +103,45 @@ def test_study_does_not_cite_itself(run_import):
     )
     assert run.status == ImportStatus.SUCCEEDED
     assert Citation.objects.count() == 0
+
+
+def _node_of(pmid: int) -> tuple:
+    return (
+        Work.objects.filter(pmid=pmid)
+        .values_list(
+            "title",
+            "authors",
+            "journal",
+            "year",
+            "volume",
+            "issue",
+            "pages",
+            "raw_text",
+            "study__pmid",
+        )
+        .get()
+    )
+
+
+def test_a_studys_node_is_the_same_however_the_import_was_batched(run_import):
+    citing = evidb_json(
+        '{"pmid": "100", "title": "Citing study", "references": '
+        '[{"pmid": "200", "raw_text": "Smith J. Cited. J Test. 2020."}]}'
+    )
+    cited = medline(medline_record("200", "The cited study", "VI  - 12", "PG  - 1-9"))
+
+    # The citer first, then the cited study in a later import (or batch)...
+    run_import(citing, name="citing.json")
+    run_import(cited)
+    later = _node_of(200)
+    Study.objects.all().delete()
+    Work.objects.all().delete()
+    # ...and both in one batch, the cited study first so that it makes its own node.
+    run_import(cited)
+    run_import(citing, name="citing.json")
+    together = _node_of(200)
+
+    assert later == together
+    assert later[0] == "The cited study" and later[-1] == 200
+    # The reference as the citer printed it is kept on the edge.
+    assert Citation.objects.get().raw_text == "Smith J. Cited. J Test. 2020."
