@@ -212,6 +212,13 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
+    # The BibTeX importer reports syntax and LaTeX problems in the import's own report,
+    # with record and line; these libraries would print them again, in their own words
+    # ("stored in the `failed_blocks` of the library"), on every import's console.
+    "loggers": {
+        "bibtexparser": {"level": "ERROR"},
+        "pylatexenc": {"level": "ERROR"},
+    },
 }
 
 if not DEBUG:

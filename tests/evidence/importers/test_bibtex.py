@@ -287,3 +287,13 @@ def test_common_macros_do_not_need_pylatexenc(monkeypatch):
     text = bibtex._latex_to_text(r"P{\'o}lit{\'i}skt \v{C}apek {\ss} 5\% -- x", warnings, field="t")
     assert text == "Pólitískt Čapek ß 5% \u2013 x"
     assert warnings == []
+
+
+def test_syntax_errors_are_reported_once_in_the_report_not_by_the_library(caplog):
+    # bibtexparser logged each broken block again as a multi-line warning about its
+    # internal "failed_blocks", on every import's console; the settings quieten it.
+    with caplog.at_level("INFO"):
+        items = parse_text("@article{a1,\n title = {Good}\n}\n@article{b2\n title = {Broken}\n}\n")
+
+    assert any(isinstance(item, InvalidRecord) for item in items)
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("bibtexparser")] == []
