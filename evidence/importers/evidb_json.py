@@ -44,6 +44,9 @@ __all__ = [
 ]
 
 FORMAT_NAME = "evidb"
+# Python's integers are unbounded, JSON's in practice are not: no column is wider than
+# 64 bits, and the record's digest (orjson) cannot write a larger one.
+_MAX_INTEGER = 2**63 - 1
 FORMAT_VERSION = 1
 # Per-import fields, never exported.
 _EXCLUDED_FIELDS = frozenset({"location", "warnings"})
@@ -232,6 +235,8 @@ def _convert(value: Any, annotation: Any, path: str, warnings: list[str]) -> Any
     if annotation is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise _FieldError(path, f"expected integer, got {_describe(value)}")
+        if not -_MAX_INTEGER <= value <= _MAX_INTEGER:
+            raise _FieldError(path, f"integer {value} is out of range")
         return value
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, int | float):

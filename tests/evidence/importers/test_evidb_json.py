@@ -290,6 +290,10 @@ def test_wrong_format_or_version_is_fatal(header: str, message: str) -> None:
         # with a traceback from the record's digest; PostgreSQL refuses NUL).
         ('{"title": "a\\u0000b"}', "studies[1].title: contains a NUL character"),
         (
+            '{"references": [{"year": 1000000000000000000000}]}',
+            "studies[1].references[0].year: integer 1000000000000000000000 is out of range",
+        ),
+        (
             '{"keywords": ["ok", "\\ud800"]}',
             "studies[1].keywords[1]: contains an unpaired surrogate (U+D800)",
         ),
