@@ -436,7 +436,20 @@ def _not_medline_reason(text: str) -> str:
         )
     if _RIS_RE.search(text):
         return f"{_PMID_EXAMPLE}: this looks like a RIS file ('TY  - '); import it as RIS"
+    if not _ANY_TAG_RE.search(text) and _PROSE_RE.search(text):
+        # A summary without its "View Original Abstract" marker, or an article page
+        # without its header, is only prose to detection; the user knows which it is.
+        return (
+            f"{_PMID_EXAMPLE}: this reads as prose; if it is an evidence summary or an "
+            "article page, import it with the format evidence-summary or article-page"
+        )
     return _PMID_EXAMPLE
+
+
+# A line that starts like a tagged field of MEDLINE, RIS or Web of Science.
+_ANY_TAG_RE = re.compile(r"^[A-Z][A-Z0-9]{1,3} *- ", re.MULTILINE)
+# Two sentences of words: ". " between lower-case text and a capital.
+_PROSE_RE = re.compile(r"[a-z]{3,}[.;] +[A-Z][a-z]+ [a-z]+")
 
 
 # NLM's Comments/Corrections tags, as the RefType PubMed XML gives the same link

@@ -262,3 +262,25 @@ def test_file_of_another_format_is_named_in_the_error(data, named):
     with pytest.raises(ParseError, match=rf"no MEDLINE records found.*{named}") as raised:
         parse_bytes(data, source_name="savedrecs.txt")
     assert raised.value.location.source == "savedrecs.txt"
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        # An evidence summary saved without its "View Original Abstract" marker: a .txt
+        # goes to the MEDLINE reader, and the user should learn which format to choose.
+        (
+            "A randomised trial of 120 adults compared drug A with placebo. The primary "
+            "outcome was pain. The authors acknowledge limitations.\n",
+            "import it with the format evidence-summary or article-page",
+        ),
+        # A MEDLINE-like file with no PMID line is not prose: no such hint.
+        ("TI  - A title. With two sentences here.\nAU  - Smith J\n", None),
+    ],
+)
+def test_a_file_of_prose_is_told_which_formats_read_prose(text, hint):
+    with pytest.raises(ParseError) as raised:
+        parse_bytes(text.encode(), source_name="summary.txt")
+
+    assert raised.value.reason.startswith("no MEDLINE records found")
+    assert (hint in raised.value.reason) if hint else ("prose" not in raised.value.reason)
