@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -92,11 +93,23 @@ class ImportReport:
         if len(self.messages) >= MAX_MESSAGES:
             self.dropped_messages += 1
             return
-        self.messages.append({"level": level, "location": str(location), "message": message})
+        self.messages.append(
+            {"level": level, "location": _storable(str(location)), "message": _storable(message)}
+        )
 
     def error(self, location: SourceLocation | str, message: str) -> None:
         self.failed += 1
         self.add("error", location, message)
+
+
+# Characters a message may quote from damaged input but the run's JSON column refuses on
+# PostgreSQL (the run itself would then fail to save): NUL and lone surrogates.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _storable(text: str) -> str:
+    """``text`` with each unstorable character written as its escape, as repr() would."""
+    return _UNSTORABLE_RE.sub(lambda match: ascii(match.group(0))[1:-1], text)
 
 
 def study_import(

@@ -170,6 +170,18 @@ def test_a_nul_byte_deep_in_a_text_file_is_dropped_and_the_record_imported(run_i
     assert any("NUL byte(s) removed" in m["message"] for m in run.messages)
 
 
+def test_a_message_quoting_a_nul_byte_is_saved_with_its_run(run_import):
+    # The error quotes the damaged root element; PostgreSQL's jsonb refused the NUL,
+    # so the run could not even record its failure (found by fuzzing).
+    data = b'<?xml version="1.0"?>\n<PubmedArt\x00icleSet><PubmedArticle/></PubmedArt\x00icleSet>'
+
+    run = run_import(data, name="damaged.xml")
+    run.refresh_from_db()
+
+    assert run.status == ImportStatus.FAILED
+    assert any("\\x00" in m["message"] for m in run.messages), run.messages
+
+
 def test_a_summary_keeps_its_confidence_level_as_a_percentage(run_import):
     summary = (
         "A randomised trial of 120 adults compared drug A with placebo. "
