@@ -196,7 +196,13 @@ def _article_pmid(elem: etree._Element) -> int | None:
         text = elem.findtext("PMID")
     else:
         text = None
-    return int(text) if text and text.strip().isdigit() else None
+    # The record's own reading reports a bad PMID; the question about known articles
+    # just leaves it out (20 digits would overflow the lookup).
+    try:
+        pmid = normalize_pmid(text)
+    except InvalidIdentifier:
+        return None
+    return int(pmid) if pmid else None
 
 
 class _Asker:

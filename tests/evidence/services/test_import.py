@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,25 @@ def test_a_message_quoting_a_nul_byte_is_saved_with_its_run(run_import):
 
     assert run.status == ImportStatus.FAILED
     assert any("\\x00" in m["message"] for m in run.messages), run.messages
+
+
+def test_an_overlong_pmid_in_pubmed_xml_is_reported_not_looked_up(sample_path, run_import):
+    # The parser asks which articles the database holds by PMID; 20 digits overflowed
+    # that lookup (DataError on PostgreSQL, OverflowError on SQLite; found by fuzzing).
+    data = re.sub(
+        rb"<PMID([^>]*)>\d+</PMID>",
+        rb"<PMID\1>99999999999999999999</PMID>",
+        sample_path("zotero_pubmed_medlinedate.xml").read_bytes(),
+        count=1,
+    )
+
+    run = run_import(data, name="medlinedate.xml")
+
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    # The article's PMID in its ArticleIdList stands in for the bad one.
+    article_id = re.search(rb'<ArticleId IdType="pubmed">(\d+)<', data)
+    assert Study.objects.get().pmid == int(article_id.group(1))
+    assert any("99999999999999999999" in m["message"] for m in run.messages), run.messages
 
 
 def test_a_summary_keeps_its_confidence_level_as_a_percentage(run_import):
