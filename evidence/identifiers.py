@@ -7,6 +7,7 @@ that kind, so callers can name the offending field.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 
@@ -145,3 +146,15 @@ def normalize_title(value: str | None) -> str:
         decomposed = unicodedata.normalize("NFKD", value)
         value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_ALNUM_RE.sub(" ", value.casefold()).strip()[:500]
+
+
+def abstract_digest(text: str) -> str:
+    """Key of an abstract whatever its white space and case, or "" for none.
+
+    An evidence summary carries only its study's original abstract; this is how it finds
+    that study, by an index lookup. A digest, not the text, so the index stays small.
+    """
+    key = " ".join(text.split()).casefold()
+    if not key:
+        return ""
+    return hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

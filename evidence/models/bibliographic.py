@@ -203,6 +203,9 @@ class Study(models.Model):
     # Matching key for records without identifiers: normalised title + year.
     title_key = models.CharField(max_length=500, blank=True, editable=False)
     abstract = models.TextField(blank=True)
+    # Matching key for an evidence summary, which has only the abstract (see
+    # identifiers.abstract_digest); kept up to date by save() and the importer.
+    abstract_digest = models.CharField(max_length=32, blank=True, editable=False)
     # Structured abstract as PubMed gives it: [{"label", "category", "text"}, ...].
     abstract_sections = models.JSONField(default=list, blank=True)
     language = models.CharField(max_length=16, blank=True)
@@ -262,7 +265,7 @@ class Study(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords(
-        excluded_fields=["search_document", "title_key", "import_fingerprint"]
+        excluded_fields=["search_document", "title_key", "abstract_digest", "import_fingerprint"]
     )
 
     class Meta:
@@ -273,6 +276,12 @@ class Study(models.Model):
             models.Index(fields=["-pub_year", "-id"], name="study_year_id_idx"),
             # Import matching by normalised title with year.
             models.Index(fields=["title_key", "pub_year"], name="study_title_key_year_idx"),
+            # Import matching of an evidence summary by its abstract.
+            models.Index(
+                fields=["abstract_digest"],
+                condition=~Q(abstract_digest=""),
+                name="study_abstract_digest_idx",
+            ),
             # Review-status filter and the admin's status list filter.
             models.Index(fields=["review_status", "-id"], name="study_status_idx"),
             # ordering=-updated (sync clients poll for recent changes).
@@ -293,6 +302,7 @@ class Study(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.title_key = identifiers.normalize_title(self.title)
+        self.abstract_digest = identifiers.abstract_digest(self.abstract)
         super().save(*args, **kwargs)
 
     def clean(self) -> None:

@@ -11,6 +11,7 @@ import orjson
 
 from evidence.identifiers import (
     InvalidIdentifier,
+    abstract_digest,
     normalize_doi,
     normalize_pmcid,
     normalize_pmid,
@@ -259,11 +260,6 @@ def title_key(record: StudyRecord) -> str:
     return normalize_title(record.title)
 
 
-def abstract_key(text: str) -> str:
-    """Whitespace-insensitive key used to attach an evidence summary to its study."""
-    return " ".join(text.split()).casefold()
-
-
 @dataclass(slots=True)
 class Derived:
     """What the writer needs of a record that depends on the record alone.
@@ -364,6 +360,7 @@ def derive(record: StudyRecord, *, full: bool = True, known: Derived | None = No
         "citation_count": record.citation_count,
         "mesh_names": mesh_names,
         "search_document": search_document(record.title, record.abstract, keywords, mesh_names),
+        "abstract_digest": abstract_digest(record.abstract),
     }
     known.study = study
     known.authors = authors

@@ -19,6 +19,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from evidence.identifiers import abstract_digest
 from evidence.importers.records import (
     AppraisalRecord,
     DeletedCitations,
@@ -68,6 +69,7 @@ STUDY_FIELDS = (
     "title",
     "title_key",
     "abstract",
+    "abstract_digest",
     "abstract_sections",
     "language",
     "journal",
@@ -453,7 +455,7 @@ class BatchWriter:
             if title_key:
                 keys.add(f"title:{title_key}|{record.pub_date.year}")
             else:
-                keys.add(f"abstract:{values.abstract_key(record.abstract)[:200]}")
+                keys.add(f"abstract:{abstract_digest(record.abstract)}")
         return keys
 
     def _lookup(self, records: list[StudyRecord]) -> dict[str, _Known]:
@@ -482,35 +484,24 @@ class BatchWriter:
                 known[f"pmcid:{study.pmcid}"] = study
             if study.title_key:
                 known.setdefault(f"title:{study.title_key}|{study.pub_year}", study)
-        for record in records:
-            if not (record.pmid or record.doi or record.pmcid or record.title) and record.abstract:
-                match = self._by_abstract(record.abstract)
-                if match is not None:
-                    known[f"abstract:{values.abstract_key(record.abstract)[:200]}"] = match
+        # Evidence summaries: only an abstract to go by.
+        digests = sorted(
+            {
+                abstract_digest(record.abstract)
+                for record in records
+                if not (record.pmid or record.doi or record.pmcid or record.title)
+            }
+            - {""}
+        )
+        for *row, digest in select_in(
+            Study, "abstract_digest", digests, (*columns, "abstract_digest")
+        ):
+            # The oldest study with that abstract, as the ids come in no set order.
+            study = _Known(*row)
+            current = known.get(f"abstract:{digest}")
+            if current is None or study.id < current.id:
+                known[f"abstract:{digest}"] = study
         return known
-
-    @staticmethod
-    def _by_abstract(abstract: str) -> _Known | None:
-        """An evidence summary carries only the original abstract: find its study."""
-        key = values.abstract_key(abstract)
-        words = abstract.split()
-        probe = " ".join(words[:8])
-        if not probe:
-            return None
-        candidates = Study.objects.filter(abstract__icontains=probe).values_list(
-            "id",
-            "pmid",
-            "doi",
-            "pmcid",
-            "title_key",
-            "pub_year",
-            "import_fingerprint",
-            "abstract",
-        )[:50]
-        for *row, text in candidates:
-            if values.abstract_key(text) == key:
-                return _Known(*row)
-        return None
 
     @staticmethod
     def _compatible(record: StudyRecord, study: _Known) -> bool:
@@ -535,7 +526,7 @@ class BatchWriter:
             if study is not None and self._compatible(record, study):
                 return study
         elif not (record.pmid or record.doi or record.pmcid):
-            return known.get(f"abstract:{values.abstract_key(record.abstract)[:200]}")
+            return known.get(f"abstract:{abstract_digest(record.abstract)}")
         return None
 
     # ------------------------------------------------------------------ vocabularies
@@ -809,6 +800,7 @@ class BatchWriter:
             record.title,
             derived.title_key,
             record.abstract,
+            data["abstract_digest"],
             data["abstract_sections_json"],
             data["language"],
             data["journal_id"],
@@ -1025,6 +1017,8 @@ class BatchWriter:
             merged_abstract = changes.get("abstract", study.abstract)
             merged_keywords = changes.get("keywords", study.keywords)
             update.update(changes)
+            if "abstract" in changes:
+                update["abstract_digest"] = abstract_digest(merged_abstract)
             update.update(
                 search_document=values.search_document(
                     merged_title, merged_abstract, merged_keywords, mesh_names

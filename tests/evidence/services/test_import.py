@@ -4,10 +4,12 @@ import gzip
 import re
 from pathlib import Path
 
+import orjson
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from evidence.identifiers import abstract_digest
 from evidence.models import (
     Appraisal,
     Author,
@@ -549,3 +551,67 @@ def test_concurrent_imports_restore_the_collector_once_the_last_ends():
     assert gc.get_threshold()[0] == IMPORT_GC_THRESHOLD
     second.__exit__(None, None, None)
     assert gc.get_threshold() == before
+
+
+def _summaries_json(abstracts: list[str]) -> bytes:
+    studies = ",".join(
+        orjson.dumps(
+            {"abstract": abstract, "appraisal": {"main_result": f"Result {index}."}}
+        ).decode()
+        for index, abstract in enumerate(abstracts)
+    )
+    return f'{{"format": "evidb", "version": 1, "studies": [{studies}]}}'.encode()
+
+
+def test_a_summary_attaches_to_the_study_whose_abstract_it_carries(run_import):
+    run_import(
+        medline(medline_record("111", "The trial", "AB  - Background: A trial.  Methods: Pain.")),
+    )
+    # The summary's copy of the abstract differs in white space and case only.
+    run = run_import(_summaries_json(["background: a trial.\nMETHODS: pain."]), name="s.json")
+
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert (run.created, run.updated) == (0, 1)
+    study = Study.objects.get()
+    assert study.pmid == 111
+    assert study.appraisal.main_result == "Result 0."
+
+
+def _queries_for_summaries(run_import, count: int, offset: int) -> int:
+    abstracts = [f"Abstract of study {offset + i}: a trial of drug {i}." for i in range(count)]
+    run_import(
+        medline(
+            *(
+                medline_record(str(offset + i), f"Study {offset + i}", f"AB  - {abstract}")
+                for i, abstract in enumerate(abstracts)
+            )
+        ),
+        name=f"studies{count}.nbib",
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        run = run_import(_summaries_json(abstracts), name=f"summaries{count}.json")
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert (run.created, run.updated) == (0, count)
+    # The reads of studies (the lookups); updating each matched study is another matter.
+    return sum(
+        query["sql"].startswith("SELECT") and 'FROM "evidence_study"' in query["sql"]
+        for query in ctx.captured_queries
+    )
+
+
+def test_summaries_find_their_studies_in_a_fixed_number_of_queries(run_import):
+    # Each summary used to scan every abstract (LIKE on its first words): one query per
+    # summary, each as long as the table. Now one index lookup per batch.
+    _queries_for_summaries(run_import, 1, 500)  # the shared journal exists for both below
+    assert _queries_for_summaries(run_import, 3, 1000) == _queries_for_summaries(
+        run_import, 30, 2000
+    )
+
+
+def test_a_studys_abstract_digest_follows_its_abstract():
+    study = StudyFactory(abstract="First  Abstract.")
+    assert study.abstract_digest == abstract_digest("first abstract.")
+
+    study.abstract = ""
+    study.save()
+    assert study.abstract_digest == ""
