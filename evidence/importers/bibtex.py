@@ -65,6 +65,7 @@ from evidence.importers.medline import (
     unique,
 )
 from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
     AuthorRecord,
     InvalidRecord,
     JournalRecord,
@@ -502,12 +503,14 @@ def _build_record(entry: Entry, location: SourceLocation, by_key: dict[str, Entr
     key = str(entry.get_parser_metadata(_ORIGINAL_KEY) or entry.key)
     record.title = _without_markup(text("title"))
     _read_identifiers(record, values, text, key=key)
-    if not record.title and not (record.pmid or record.doi or record.pmcid):
-        return InvalidRecord(
-            location, f"entry {key!r} has neither a title nor an identifier (doi/pmid)"
-        )
-
     record.abstract = _ABSTRACT_LABEL_RE.sub("", _without_markup(text("abstract")))
+    if not record.title and not (record.pmid or record.doi or record.pmcid):
+        if not record.abstract:
+            return InvalidRecord(
+                location,
+                f"entry {key!r} has neither a title, an identifier (doi/pmid) nor an abstract",
+            )
+        record.warnings.append(NEEDS_CURATION_WARNING)
     record.abstract_sections = split_abstract_sections(record.abstract)
     record.language = text("language", "langid")
     record.volume = _unless_placeholder(text("volume"))

@@ -39,6 +39,7 @@ from typing import BinaryIO
 
 from evidence.importers.medline import split_abstract_sections
 from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
     AppraisalRecord,
     ConceptRecord,
     EffectSizeRecord,
@@ -59,11 +60,6 @@ __all__ = ["NEEDS_CURATION_WARNING", "parse", "parse_summary"]
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
-
-NEEDS_CURATION_WARNING = (
-    "no title or identifier: needs curation; will attach to an existing study whose "
-    "abstract matches"
-)
 
 # The arrow is a link glyph; a file saved as Windows-1252 has "?" in its place, and some
 # exports end the marker with a colon instead.

@@ -29,6 +29,7 @@ from evidence.identifiers import (
     normalize_pmid,
 )
 from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
     AbstractSectionRecord,
     AuthorRecord,
     InvalidRecord,
@@ -404,7 +405,8 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
     if not text.strip():
         raise ParseError(f"empty file: {_PMID_EXAMPLE}", SourceLocation(source_name))
     raw_records = list(_split_records(text))
-    if not any(tag in _MEDLINE_MARKER_TAGS for raw in raw_records for tag, _, _ in raw.fields):
+    tags = {tag for raw in raw_records for tag, _, _ in raw.fields}
+    if not (tags & _MEDLINE_MARKER_TAGS or _sparse_medline(text, tags)):
         raise ParseError(
             _not_medline_reason(text), SourceLocation(source_name, line=raw_records[0].line)
         )
@@ -417,6 +419,19 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
         if isinstance(item, StudyRecord):
             item.warnings[:0] = decode_warnings
         yield item
+
+
+# Fields a sparse record may consist of: what EviDB's own MEDLINE export writes for a
+# study without PMID, journal or authors (an evidence summary has only its abstract).
+_CONTENT_TAGS = frozenset({"TI", "BTI", "TT", "AB", "AU", "DP", "TA", "LID", "AID", "OT"})
+
+
+def _sparse_medline(text: str, tags: set[str]) -> bool:
+    """Whether a file without any tag only PubMed writes is still MEDLINE: its fields
+    are MEDLINE's, and it has none of the RIS or Web of Science lines that look alike."""
+    return bool(tags & _CONTENT_TAGS) and not (
+        _RIS_RE.search(text) or _WOS_HEADER_RE.search(text) or _WOS_END_RE.search(text)
+    )
 
 
 # Formats that share the look of MEDLINE, named in the error so the user knows what they
@@ -512,10 +527,13 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     # A book's own record has only BTI; TT (the title in its original language) stands in
     # when there is no English one, as VernacularTitle does in PubMed XML.
     record.title = first("TI", "BTI", "TT")
-    if not record.pmid and not record.title:
-        return InvalidRecord(location, "record has neither a PMID nor a title (TI/BTI/TT)")
-
     record.abstract = first("AB")
+    if not record.pmid and not record.title:
+        if not record.abstract:
+            return InvalidRecord(
+                location, "record has neither a PMID, a title (TI/BTI/TT) nor an abstract (AB)"
+            )
+        record.warnings.append(NEEDS_CURATION_WARNING)
     record.abstract_sections = split_abstract_sections(record.abstract)
     record.language = first("LA")
     record.volume = first("VI")

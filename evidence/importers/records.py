@@ -328,6 +328,14 @@ class InvalidRecord:
 ParsedItem = StudyRecord | DeletedCitations | InvalidRecord | KnownQuery | KnownRecord
 
 
+# The warning of a record with only an abstract to go by (an evidence summary, or such a
+# study exported by EviDB): the writer attaches it to the study with that abstract.
+NEEDS_CURATION_WARNING = (
+    "no title or identifier: needs curation; will attach to an existing study whose "
+    "abstract matches"
+)
+
+
 class ParseError(Exception):
     """The file as a whole cannot be read further (not XML, hostile XML, truncated...)."""
 

@@ -49,6 +49,7 @@ from evidence.importers.medline import (
     unique,
 )
 from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
     AuthorRecord,
     InvalidRecord,
     JournalRecord,
@@ -226,13 +227,16 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
             record.warnings.append(
                 "no TI/T1 title and no identifier: T2 taken as the title; check this record"
             )
+    record.abstract = _abstract(fields)
     if not record.title and not (record.pmid or record.doi or record.pmcid):
-        return InvalidRecord(
-            location, "record has neither a title (TI/T1) nor an identifier (DO/AN)"
-        )
+        if not record.abstract:
+            return InvalidRecord(
+                location,
+                "record has neither a title (TI/T1), an identifier (DO/AN) nor an abstract (AB)",
+            )
+        record.warnings.append(NEEDS_CURATION_WARNING)
 
     journal_like = _is_journal_like(reference_type)
-    record.abstract = _abstract(fields)
     record.abstract_sections = split_abstract_sections(record.abstract)
     record.language = fields.first("language")
     record.volume = fields.first("volume", "VO")

@@ -58,3 +58,15 @@ def test_identity_survives_export_and_parse(format_name):
         assert [a.collective_name or a.last_name for a in back.authors if not a.fore_name] == (
             collective
         )
+
+
+@pytest.mark.parametrize("format_name", list(PARSERS))
+def test_a_summary_with_only_its_abstract_survives_export_and_parse(format_name):
+    # An imported evidence summary has no title or identifier; its RIS, BibTeX or
+    # MEDLINE export was refused on the way back ("neither a title nor an identifier").
+    summary = StudyRecord(abstract="Background: a trial of drug A. Results: less pain.")
+
+    (back,) = parse_with(format_name, "".join(stream_export(format_name, [summary])))
+
+    assert back.abstract == summary.abstract
+    assert (back.title, back.pmid, back.doi) == ("", "", "")

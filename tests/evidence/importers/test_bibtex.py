@@ -5,7 +5,12 @@ import io
 import pytest
 
 from evidence.importers import bibtex
-from evidence.importers.records import InvalidRecord, ParseError, StudyRecord
+from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
+    InvalidRecord,
+    ParseError,
+    StudyRecord,
+)
 
 
 def parse_text(text: str, source_name: str = "inline.bib") -> list:
@@ -188,7 +193,9 @@ def test_doi_url_and_pubmed_eprint():
 def test_entry_without_title_or_identifier_is_invalid():
     items = parse_text("@misc{empty, note = {nothing}}\n@misc{ok, pmid = {123}}\n")
     assert isinstance(items[0], InvalidRecord)
-    assert items[0].reason == "entry 'empty' has neither a title nor an identifier (doi/pmid)"
+    assert items[0].reason == (
+        "entry 'empty' has neither a title, an identifier (doi/pmid) nor an abstract"
+    )
     assert isinstance(items[1], StudyRecord)
     assert items[1].pmid == "123"
 
@@ -297,3 +304,13 @@ def test_syntax_errors_are_reported_once_in_the_report_not_by_the_library(caplog
 
     assert any(isinstance(item, InvalidRecord) for item in items)
     assert [r.getMessage() for r in caplog.records if r.name.startswith("bibtexparser")] == []
+
+
+def test_an_entry_with_only_an_abstract_is_kept_for_curation():
+    # What EviDB's BibTeX export writes for an imported evidence summary (no title, no
+    # identifier): it must come back, to attach to the study with that abstract.
+    (record,) = parse_text("@article{anon, abstract = {Background: a trial of drug A.}}\n")
+
+    assert isinstance(record, StudyRecord)
+    assert record.abstract == "Background: a trial of drug A."
+    assert record.warnings == [NEEDS_CURATION_WARNING]

@@ -5,7 +5,12 @@ import io
 import pytest
 
 from evidence.importers import medline
-from evidence.importers.records import InvalidRecord, ParseError, StudyRecord
+from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
+    InvalidRecord,
+    ParseError,
+    StudyRecord,
+)
 
 
 def parse_bytes(data: bytes, source_name: str = "inline.nbib") -> list:
@@ -260,7 +265,7 @@ def test_record_without_pmid_or_title_is_invalid_and_parsing_continues():
     data = b"OWN - NLM\nAU  - Nobody X\n\n" + RECORD
     items = parse_bytes(data)
     assert isinstance(items[0], InvalidRecord)
-    assert "neither a PMID nor a title" in items[0].reason
+    assert "neither a PMID, a title (TI/BTI/TT) nor an abstract (AB)" in items[0].reason
     assert (items[0].location.record, items[0].location.line) == (1, 1)
     assert isinstance(items[1], StudyRecord)
     assert (items[1].pmid, items[1].location.record, items[1].location.line) == ("111", 2, 4)
@@ -373,3 +378,12 @@ def test_author_from_name(text, expected):
 
 def test_author_from_empty_name_is_none():
     assert medline.author_from_name(" ; ") is None
+
+
+def test_a_record_with_only_an_abstract_is_kept_for_curation():
+    # What EviDB's MEDLINE export writes for an imported evidence summary.
+    (record,) = parse_bytes(b"OWN - NLM\nAB  - Background: a trial of drug A.\n")
+
+    assert isinstance(record, StudyRecord)
+    assert record.abstract == "Background: a trial of drug A."
+    assert record.warnings == [NEEDS_CURATION_WARNING]

@@ -274,8 +274,8 @@ def test_file_of_another_format_is_named_in_the_error(data, named):
             "outcome was pain. The authors acknowledge limitations.\n",
             "import it with the format evidence-summary or article-page",
         ),
-        # A MEDLINE-like file with no PMID line is not prose: no such hint.
-        ("TI  - A title. With two sentences here.\nAU  - Smith J\n", None),
+        # Tagged lines that are no MEDLINE fields are not prose: no such hint.
+        ("XY  - Some value. With two sentences here.\nZZ  - Other value\n", None),
     ],
 )
 def test_a_file_of_prose_is_told_which_formats_read_prose(text, hint):
@@ -284,3 +284,17 @@ def test_a_file_of_prose_is_told_which_formats_read_prose(text, hint):
 
     assert raised.value.reason.startswith("no MEDLINE records found")
     assert (hint in raised.value.reason) if hint else ("prose" not in raised.value.reason)
+
+
+def test_a_sparse_record_without_pubmed_tags_is_still_medline():
+    # EviDB's MEDLINE export of a study with no PMID, journal or authors has only a
+    # title or an abstract; no tag only PubMed writes (PMID, OWN, STAT...) is in it.
+    (record,) = parse_bytes(b"TI  - A study without identifiers.\nDP  - 2019\n")
+
+    assert record.title == "A study without identifiers."
+    assert record.pub_date.year == 2019
+
+
+def test_a_ris_file_is_not_taken_for_a_sparse_medline_file():
+    with pytest.raises(ParseError, match="looks like a RIS file"):
+        parse_bytes(b"TY  - JOUR\nTI  - A title\nER  - \n")

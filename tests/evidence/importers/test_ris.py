@@ -5,7 +5,12 @@ import io
 import pytest
 
 from evidence.importers import ris
-from evidence.importers.records import InvalidRecord, ParseError, StudyRecord
+from evidence.importers.records import (
+    NEEDS_CURATION_WARNING,
+    InvalidRecord,
+    ParseError,
+    StudyRecord,
+)
 
 
 def parse_bytes(data: bytes, source_name: str = "inline.ris") -> list:
@@ -160,6 +165,15 @@ def test_record_with_nothing_to_name_it_is_invalid():
     (item,) = parse_bytes(b"TY  - JOUR\nPY  - 2019\nER  - \n")
     assert isinstance(item, InvalidRecord)
     assert "neither a title" in item.reason
+
+
+def test_a_record_with_only_an_abstract_is_kept_for_curation():
+    # What EviDB's RIS export writes for an imported evidence summary.
+    (record,) = parse_bytes(b"TY  - JOUR\nAB  - Background: a trial of drug A.\nER  - \n")
+
+    assert isinstance(record, StudyRecord)
+    assert record.abstract == "Background: a trial of drug A."
+    assert NEEDS_CURATION_WARNING in record.warnings
 
 
 # --- inline edge cases -------------------------------------------------------------------
