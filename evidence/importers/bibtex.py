@@ -456,6 +456,7 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
             item = InvalidRecord(location, f"could not read entry {block.key!r}: {exc!r}")
         if isinstance(item, StudyRecord):
             item.warnings[:0] = decode_warnings
+            decode_warnings = []  # said once, on the first record
         yield item
 
 

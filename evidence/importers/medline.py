@@ -418,6 +418,7 @@ def parse(stream: BinaryIO, *, source_name: str = "") -> Iterator[ParsedItem]:
             item = InvalidRecord(location, f"could not read record: {exc!r}")
         if isinstance(item, StudyRecord):
             item.warnings[:0] = decode_warnings
+            decode_warnings = []  # said once, on the first record
         yield item
 
 

@@ -88,14 +88,29 @@ class ImportReport:
     records_seen: int = 0
     messages: list[dict[str, str]] = field(default_factory=list)
     dropped_messages: int = 0
+    # Stored messages that are not errors: what gives way when the cap is reached.
+    _notes: int = 0
 
     def add(self, level: str, location: SourceLocation | str, message: str) -> None:
-        if len(self.messages) >= MAX_MESSAGES:
-            self.dropped_messages += 1
+        entry = {
+            "level": level,
+            "location": _storable(str(location)),
+            "message": _storable(message),
+        }
+        if len(self.messages) < MAX_MESSAGES:
+            self.messages.append(entry)
+            self._notes += level != "error"
             return
-        self.messages.append(
-            {"level": level, "location": _storable(str(location)), "message": _storable(message)}
-        )
+        self.dropped_messages += 1
+        if level == "error" and self._notes:
+            # A full report keeps its errors (which records failed, and that nothing was
+            # imported): the latest warning or note makes room.
+            for index in range(len(self.messages) - 1, -1, -1):
+                if self.messages[index]["level"] != "error":
+                    del self.messages[index]
+                    break
+            self._notes -= 1
+            self.messages.append(entry)
 
     def error(self, location: SourceLocation | str, message: str) -> None:
         self.failed += 1

@@ -23,6 +23,7 @@ from evidence.models import (
     Study,
     StudyDesign,
 )
+from evidence.services import importing
 from tests.evidence.services.conftest import medline, medline_record, snapshot
 from tests.factories import AppraisalFactory, StudyFactory
 
@@ -615,3 +616,31 @@ def test_a_studys_abstract_digest_follows_its_abstract():
     study.abstract = ""
     study.save()
     assert study.abstract_digest == ""
+
+
+def test_a_file_level_warning_is_reported_once_not_per_record(run_import):
+    # A Windows-1252 byte: the whole file is read as cp1252, which is one fact about
+    # the file; said on every record, it filled the report and hid the errors.
+    data = medline(*(medline_record(str(100 + i), f"Caf\xe9 study {i}") for i in range(5)))
+
+    run = run_import(data.decode().encode("cp1252"))
+
+    assert run.status == ImportStatus.SUCCEEDED, run.messages
+    assert Study.objects.filter(title__startswith="Café").count() == 5
+    assert sum("read as Windows-1252" in m["message"] for m in run.messages) == 1
+
+
+def test_a_full_report_keeps_its_errors(run_import, monkeypatch):
+    monkeypatch.setattr(importing, "MAX_MESSAGES", 4)
+    # Each valid record warns once: its PMC ID is dropped.
+    valid = [medline_record(str(100 + i), f"Study {i}", "PMC - PMCx") for i in range(6)]
+    data = medline(*valid, "PMID- notanumber\nXX  - nothing usable here")
+
+    run = run_import(data)
+
+    assert run.status == ImportStatus.FAILED
+    errors = [m for m in run.messages if m["level"] == "error"]
+    # The failed record and the verdict, although warnings had filled the report first.
+    assert any("record 7" in m["location"] for m in errors), run.messages
+    assert any("nothing was imported" in m["message"] for m in errors), run.messages
+    assert run.messages[-1]["message"].endswith("more messages not stored")
