@@ -14,8 +14,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import orjson
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -891,6 +892,7 @@ class BatchWriter:
         child_counts = self._child_counts(study_ids)
         linked: list[tuple[StudyRecord, int]] = []
         children: list[tuple[int, StudyRecord, dict[str, bool]]] = []
+        study_updates: dict[int, dict[str, object]] = {}
         for record, known, merged in todo:
             study = studies[known.id]
             changed = self._apply_update(
@@ -902,6 +904,7 @@ class BatchWriter:
                 existing_types[known.id],
                 child_counts,
                 children,
+                study_updates,
             )
             if changed and not merged:
                 self.report.updated += 1
@@ -910,8 +913,21 @@ class BatchWriter:
             self._report_warnings(record)
             self.touched.add(known.id)
             linked.append((record, known.id))
+        self._write_study_updates(study_updates)
         self._curated_children(children)
         return linked
+
+    @staticmethod
+    def _write_study_updates(study_updates: dict[int, dict[str, object]]) -> None:
+        """One UPDATE per set of changed columns, not one per study: a PubMed update
+        file revises thousands of studies, and a statement each cost ~1 ms."""
+        groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
+        for study_id, update in study_updates.items():
+            names = tuple(sorted(update))
+            groups[names].append((*(update[name] for name in names), study_id))
+        for names, rows in groups.items():
+            fields = [Study._meta.get_field(name) for name in names]
+            update_rows(Study, names, [_db_row(fields, row) for row in rows])
 
     @staticmethod
     def _child_counts(study_ids: list[int]) -> dict[tuple[str, int], int]:
@@ -941,11 +957,12 @@ class BatchWriter:
         types: set,
         child_counts: dict,
         children: list,
+        study_updates: dict[int, dict[str, object]],
     ) -> bool:
         """Bring ``study`` up to the record without erasing what the record lacks.
 
-        Curated children the study lacks are appended to ``children`` for one batched
-        insert by the caller."""
+        Curated children the study lacks are appended to ``children``, and the study's
+        new column values go into ``study_updates``, for batched writes by the caller."""
         data = self._study_values(record)
         mesh_names = data["mesh_names"]
         changes: dict[str, object] = {}
@@ -982,8 +999,14 @@ class BatchWriter:
             insert_rows(Authorship, AUTHORSHIP_FIELDS, new_authors)
             relations_changed = True
         new_mesh = self._mesh_rows(study.id, record)
-        old_mesh = [(study.id, d, major, values.json_text(q)) for d, major, q, _ in mesh]
-        if new_mesh and sorted(new_mesh) != sorted(old_mesh):
+        # Compared with sorted keys: PostgreSQL's jsonb gives objects back in its own key
+        # order, and every update then rewrote every study's headings.
+        old_mesh = sorted((d, major, _sorted_json(q)) for d, major, q, _ in mesh)
+        if (
+            new_mesh
+            and sorted((d, major, _sorted_json(orjson.loads(q))) for _, d, major, q in new_mesh)
+            != old_mesh
+        ):
             StudyMeshHeading.objects.filter(study_id=study.id).delete()
             insert_rows(
                 StudyMeshHeading, ("study", "descriptor", "is_major", "qualifiers"), new_mesh
@@ -1028,7 +1051,7 @@ class BatchWriter:
                 import_run=self.run,
                 updated_at=self.now,
             )
-        Study.objects.filter(pk=study.pk).update(**update)
+        study_updates.setdefault(study.pk, {}).update(update)
         return changed
 
     def _merge_appraisal(
@@ -1373,3 +1396,19 @@ class BatchWriter:
             Work.objects.filter(pk=primary).update(**fill)
             keep.update(fill)
             index.add(primary, keep["pmid"], keep["doi"], keep["pmcid"], keep["study_id"])
+
+
+def _sorted_json(value: object) -> bytes:
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+
+
+def _db_row(fields: list, row: tuple) -> tuple:
+    """Column values as ``update_rows`` sends them: PostgreSQL gets them as JSON (lists
+    for jsonb, ISO dates and times), SQLite as its driver takes them (JSON text...)."""
+    *values_, study_id = (value.pk if isinstance(value, Model) else value for value in row)
+    if connection.vendor != "postgresql":
+        values_ = [
+            field.get_db_prep_save(value, connection)
+            for field, value in zip(fields, values_, strict=True)
+        ]
+    return (*values_, study_id)

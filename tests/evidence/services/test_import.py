@@ -22,6 +22,7 @@ from evidence.models import (
     ReviewStatus,
     Study,
     StudyDesign,
+    StudyMeshHeading,
 )
 from evidence.services import importing
 from tests.evidence.services.conftest import medline, medline_record, snapshot
@@ -644,3 +645,53 @@ def test_a_full_report_keeps_its_errors(run_import, monkeypatch):
     assert any("record 7" in m["location"] for m in errors), run.messages
     assert any("nothing was imported" in m["message"] for m in errors), run.messages
     assert run.messages[-1]["message"].endswith("more messages not stored")
+
+
+def _revised(count: int, offset: int, version: str) -> bytes:
+    return medline(
+        *(
+            medline_record(
+                str(offset + i),
+                f"Study {offset + i}",
+                f"AB  - Abstract, {version}.",
+                f"OT  - keyword {version}",
+                "MH  - Humans",
+                "MH  - Osteonecrosis/*therapy",
+                year="2020" if version == "first" else "2021",
+            )
+            for i in range(count)
+        )
+    )
+
+
+def test_an_update_writes_every_kind_of_column_and_keeps_unchanged_headings(run_import):
+    run_import(_revised(2, 100, "first"))
+    headings = sorted(StudyMeshHeading.objects.values_list("id", flat=True))
+
+    run = run_import(_revised(2, 100, "second"), name="revised.nbib")
+
+    assert (run.updated, run.unchanged) == (2, 0), run.messages
+    study = Study.objects.get(pmid=100)
+    assert study.abstract == "Abstract, second."
+    assert study.abstract_digest == abstract_digest("abstract, second.")
+    assert study.keywords == ["keyword second"]  # JSON
+    assert (study.pub_year, study.pub_date.isoformat()) == (2021, "2021-03-05")  # a date
+    assert study.import_run_id == run.pk  # a key
+    assert "second" in study.search_document
+    # The same headings (jsonb qualifiers included) are not deleted and written again.
+    assert sorted(StudyMeshHeading.objects.values_list("id", flat=True)) == headings
+
+
+def _queries_for_updates(run_import, count: int, offset: int) -> int:
+    run_import(_revised(count, offset, "first"), name=f"first{count}.nbib")
+    with CaptureQueriesContext(connection) as ctx:
+        run = run_import(_revised(count, offset, "second"), name=f"second{count}.nbib")
+    assert run.updated == count, run.messages
+    return len(ctx.captured_queries)
+
+
+def test_update_query_count_does_not_grow_with_batch_size(run_import):
+    # Each updated study cost an UPDATE of its own, and on PostgreSQL a DELETE and an
+    # INSERT of its MeSH headings (jsonb's key order never matched the new rows').
+    _queries_for_updates(run_import, 1, 500)  # the shared journal and descriptors exist
+    assert _queries_for_updates(run_import, 3, 1000) == _queries_for_updates(run_import, 30, 2000)
