@@ -4,13 +4,14 @@
         [--database-url postgres://postgres@127.0.0.1:5432/evidb_bench]
 
 Each run drops, creates and migrates the database, generates the file (or reuses the
-one already generated for the same --records and --seed), then runs three phases, each
+one already generated for the same --records and --seed), then runs four phases, each
 in its own process so its memory peak is its own:
 
 1. parse only: ``evidence.importers.pubmed_xml.parse`` over the file;
 2. import: ``evidence.services.study_import`` into the empty database (every table,
    the citation graph included);
-3. re-import of the same file (every record unchanged).
+3. re-import of the same file (every record unchanged);
+4. import of a revised copy of the file (every record changed, so updated).
 
 It prints records per second for each, import/parse ratio, re-import speed-up, peak RSS
 of each phase and the row counts of the main tables, with issue 3's targets beside them.
