@@ -893,6 +893,7 @@ class BatchWriter:
         linked: list[tuple[StudyRecord, int]] = []
         children: list[tuple[int, StudyRecord, dict[str, bool]]] = []
         study_updates: dict[int, dict[str, object]] = {}
+        appraisal_updates: dict[int, dict[str, object]] = {}
         for record, known, merged in todo:
             study = studies[known.id]
             changed = self._apply_update(
@@ -904,7 +905,7 @@ class BatchWriter:
                 existing_types[known.id],
                 child_counts,
                 children,
-                study_updates,
+                (study_updates, appraisal_updates),
             )
             if changed and not merged:
                 self.report.updated += 1
@@ -913,21 +914,23 @@ class BatchWriter:
             self._report_warnings(record)
             self.touched.add(known.id)
             linked.append((record, known.id))
-        self._write_study_updates(study_updates)
+        self._write_updates(Study, study_updates)
+        self._write_updates(Appraisal, appraisal_updates)
         self._curated_children(children)
         return linked
 
     @staticmethod
-    def _write_study_updates(study_updates: dict[int, dict[str, object]]) -> None:
-        """One UPDATE per set of changed columns, not one per study: a PubMed update
-        file revises thousands of studies, and a statement each cost ~1 ms."""
+    def _write_updates(model: type[Model], updates: dict[int, dict[str, object]]) -> None:
+        """One UPDATE per set of changed columns, not one per row: a PubMed update file
+        revises thousands of studies (a curated JSON file as many appraisals), and a
+        statement each cost ~1 ms."""
         groups: dict[tuple[str, ...], list[tuple]] = defaultdict(list)
-        for study_id, update in study_updates.items():
+        for pk, update in updates.items():
             names = tuple(sorted(update))
-            groups[names].append((*(update[name] for name in names), study_id))
+            groups[names].append((*(update[name] for name in names), pk))
         for names, rows in groups.items():
-            fields = [Study._meta.get_field(name) for name in names]
-            update_rows(Study, names, [_db_row(fields, row) for row in rows])
+            fields = [model._meta.get_field(name) for name in names]
+            update_rows(model, names, [_db_row(fields, row) for row in rows])
 
     @staticmethod
     def _child_counts(study_ids: list[int]) -> dict[tuple[str, int], int]:
@@ -957,12 +960,14 @@ class BatchWriter:
         types: set,
         child_counts: dict,
         children: list,
-        study_updates: dict[int, dict[str, object]],
+        updates: tuple[dict[int, dict[str, object]], dict[int, dict[str, object]]],
     ) -> bool:
         """Bring ``study`` up to the record without erasing what the record lacks.
 
-        Curated children the study lacks are appended to ``children``, and the study's
-        new column values go into ``study_updates``, for batched writes by the caller."""
+        Curated children the study lacks are appended to ``children``, and the new
+        column values of the study and its appraisal go into ``updates`` (by primary
+        key), for batched writes by the caller."""
+        study_updates, appraisal_updates = updates
         data = self._study_values(record)
         mesh_names = data["mesh_names"]
         changes: dict[str, object] = {}
@@ -1019,7 +1024,7 @@ class BatchWriter:
             study.publication_types.set(new_types)
             relations_changed = True
 
-        curated_changed = self._merge_appraisal(study, record, appraisal)
+        curated_changed = self._merge_appraisal(study, record, appraisal, appraisal_updates)
         missing = {
             "limitations": not child_counts.get(("limitations", study.id)),
             "gaps": not child_counts.get(("gaps", study.id)),
@@ -1055,9 +1060,15 @@ class BatchWriter:
         return changed
 
     def _merge_appraisal(
-        self, study: Study, record: StudyRecord, appraisal: Appraisal | None
+        self,
+        study: Study,
+        record: StudyRecord,
+        appraisal: Appraisal | None,
+        appraisal_updates: dict[int, dict[str, object]],
     ) -> bool:
-        """Fill appraisal fields nobody has curated yet; curated ones are never touched."""
+        """Fill appraisal fields nobody has curated yet; curated ones are never touched.
+
+        New values go into ``appraisal_updates``; the caller writes them in batches."""
         incoming = record.appraisal
         if incoming is None:
             return False
@@ -1084,7 +1095,7 @@ class BatchWriter:
         if "risk_of_bias" in changes:
             changes["risk_of_bias_tool"] = data["risk_of_bias_tool"]
         if changes:
-            Appraisal.objects.filter(pk=appraisal.pk).update(**changes, updated_at=self.now)
+            appraisal_updates.setdefault(appraisal.pk, {}).update(changes, updated_at=self.now)
         concepts_added = False
         if incoming.concepts and not appraisal.concepts.all():
             appraisal.concepts.add(*self._concept_ids(incoming))
