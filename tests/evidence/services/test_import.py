@@ -692,3 +692,13 @@ def test_update_query_count_does_not_grow_with_batch_size(run_import):
     # INSERT of its MeSH headings (jsonb's key order never matched the new rows').
     _queries_for_updates(run_import, 1, 500)  # the shared journal and descriptors exist
     assert _queries_for_updates(run_import, 3, 1000) == _queries_for_updates(run_import, 30, 2000)
+
+
+def test_a_record_with_only_an_abstract_imports_once_however_often_it_comes(run_import):
+    data = b"TY  - JOUR\nAB  - Background: a trial of drug A.\nER  - \n"
+
+    first = run_import(data, name="summary.ris")
+    again = run_import(data, name="summary.ris")
+
+    assert (first.created, again.created, again.unchanged) == (1, 0, 1), again.messages
+    assert Study.objects.get().abstract == "Background: a trial of drug A."
