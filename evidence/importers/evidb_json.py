@@ -48,8 +48,12 @@ FORMAT_NAME = "evidb"
 # 64 bits, and the record's digest (orjson) cannot write a larger one.
 _MAX_INTEGER = 2**63 - 1
 FORMAT_VERSION = 1
-# Per-import fields, never exported.
-_EXCLUDED_FIELDS = frozenset({"location", "warnings"})
+# Per-import fields, never exported. source_digest is the digest of a record's bytes in
+# the file it came from (PubMed XML), never the JSON's to set: a file could otherwise
+# choose the fingerprint a study is matched by. Exports before 2026-11-24 wrote it empty,
+# so it is dropped without a warning.
+_EXCLUDED_FIELDS = frozenset({"location", "warnings", "source_digest"})
+_DROPPED_SILENTLY = frozenset({"source_digest"})
 _HEADER_KEYS = frozenset({"format", "version", "studies"})
 _CHUNK_SIZE = 1 << 16
 
@@ -258,7 +262,8 @@ def _convert_dataclass(value: Any, cls: type, path: str, warnings: list[str]) ->
     kwargs = {}
     for key, item in value.items():
         if key not in fields:
-            warnings.append(f"{path}.{key}: unknown field, ignored")
+            if not (cls is StudyRecord and key in _DROPPED_SILENTLY):
+                warnings.append(f"{path}.{key}: unknown field, ignored")
             continue
         kwargs[key] = _convert(item, hints[key], f"{path}.{key}", warnings)
     for name, field in fields.items():

@@ -373,3 +373,14 @@ def test_reads_from_a_gzip_stream() -> None:
     with gzip.GzipFile(fileobj=io.BytesIO(compressed)) as stream:
         (record,) = list(evidb_json.parse(stream, source_name="x.json.gz"))
     assert without_import_state(record) == without_import_state(rich_record())
+
+
+def test_a_file_cannot_set_the_digest_a_study_is_matched_by() -> None:
+    # source_digest is the digest of a record's bytes in a PubMed XML file; taken from
+    # JSON, 5,000 characters of it overflowed the fingerprint column (found by fuzzing).
+    data = b'{"format": "evidb", "version": 1, "studies": [{"title": "A", "source_digest": "xx"}]}'
+
+    (record,) = parse_bytes(data)
+
+    assert (record.title, record.source_digest, record.warnings) == ("A", "", [])
+    assert "source_digest" not in evidb_json.study_to_dict(record)
