@@ -1416,10 +1416,10 @@ def _sorted_json(value: object) -> bytes:
 def _db_row(fields: list, row: tuple) -> tuple:
     """Column values as ``update_rows`` sends them: PostgreSQL gets them as JSON (lists
     for jsonb, ISO dates and times), SQLite as its driver takes them (JSON text...)."""
-    *values_, study_id = (value.pk if isinstance(value, Model) else value for value in row)
+    *values_, pk = (value.pk if isinstance(value, Model) else value for value in row)
     if connection.vendor != "postgresql":
         values_ = [
             field.get_db_prep_save(value, connection)
             for field, value in zip(fields, values_, strict=True)
         ]
-    return (*values_, study_id)
+    return (*values_, pk)
