@@ -72,14 +72,16 @@ def clean(value: str | None) -> str:
     return " ".join(value.split())
 
 
+# Characters no column can store: NUL (PostgreSQL refuses it in text and jsonb) and lone
+# surrogates such as JSON's "\\ud800" (no encoding can write them).
+UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+
+
 def text_problem(value: str) -> str | None:
-    """Why ``value`` cannot be stored as text, or None: a NUL (PostgreSQL refuses it) or a
-    lone surrogate such as JSON's "\\ud800" (no encoding can write it)."""
-    if "\x00" in value:
+    """Why ``value`` cannot be stored as text, or None."""
+    found = UNSTORABLE_RE.search(value)
+    if found is None:
+        return None
+    if found.group() == "\x00":
         return "contains a NUL character"
-    if not value.isascii():
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError as exc:
-            return f"contains an unpaired surrogate (U+{ord(value[exc.start]):04X})"
-    return None
+    return f"contains an unpaired surrogate (U+{ord(found.group()):04X})"

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -43,6 +42,7 @@ from evidence.importers.records import (
     SourceLocation,
     StudyRecord,
 )
+from evidence.importers.text import UNSTORABLE_RE
 from evidence.models import ImportRun, ImportStatus
 from evidence.services.values import Derived
 from evidence.services.writer import BatchWriter
@@ -117,14 +117,11 @@ class ImportReport:
         self.add("error", location, message)
 
 
-# Characters a message may quote from damaged input but the run's JSON column refuses on
-# PostgreSQL (the run itself would then fail to save): NUL and lone surrogates.
-_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
-
-
 def _storable(text: str) -> str:
-    """``text`` with each unstorable character written as its escape, as repr() would."""
-    return _UNSTORABLE_RE.sub(lambda match: ascii(match.group(0))[1:-1], text)
+    """``text`` with each unstorable character written as its escape, as repr() would:
+    messages quote damaged input, and the run's JSON column would refuse it (the run
+    itself would then fail to save)."""
+    return UNSTORABLE_RE.sub(lambda match: ascii(match.group(0))[1:-1], text)
 
 
 def study_import(
