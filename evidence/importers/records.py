@@ -147,6 +147,20 @@ class RelatedArticleRecord:
 
 
 @dataclass(slots=True)
+class GrantRecord:
+    """One line of a study's funding: PubMed's Grant, MEDLINE's GR, a funder in BibTeX.
+
+    Funding sources are what reviewers extract to judge sponsorship bias; the agency
+    is the one part every source gives.
+    """
+
+    agency: str = ""  # "NCI NIH HHS", "Wellcome Trust"
+    grant_id: str = ""  # "R01 CA123456", "MR/K006584/1"
+    acronym: str = ""  # the agency's short code: PubMed's institute code "CA", Scopus's "NIH"
+    country: str = ""
+
+
+@dataclass(slots=True)
 class ReportedValue:
     """One appraisal field: its reporting state and, when reported, its value."""
 
@@ -232,6 +246,11 @@ class StudyRecord:
     references: list[WorkRecord] = field(default_factory=list)  # works this study cites
     cited_by: list[WorkRecord] = field(default_factory=list)  # works citing this study
     related_articles: list[RelatedArticleRecord] = field(default_factory=list)
+    grants: list[GrantRecord] = field(default_factory=list)
+    # Free-text funding acknowledgement (Web of Science's and Scopus's funding text).
+    funding_statement: str = ""
+    # The authors' declaration of competing interests (PubMed's CoiStatement, COIS).
+    conflict_of_interest: str = ""
     # Curated content: only the evidence summary and EviDB JSON carry these.
     appraisal: AppraisalRecord | None = None
     effect_sizes: list[EffectSizeRecord] = field(default_factory=list)

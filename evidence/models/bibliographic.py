@@ -237,6 +237,21 @@ class Study(models.Model):
     # PubMed CommentsCorrections other than Cites: [{"relation", "ref_source", "pmid"}].
     related_articles = models.JSONField(default=list, blank=True)
     is_retracted = models.BooleanField(default=False)
+    # Funding and declared interests: reviewers extract them to judge sponsorship bias.
+    grants = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Funders as the source lists them: [{"agency", "grant_id", "acronym", '
+        '"country"}].',
+    )
+    funding_statement = models.TextField(
+        blank=True, help_text="The source's funding acknowledgement, verbatim."
+    )
+    conflict_of_interest = models.TextField(
+        "conflict of interest statement",
+        blank=True,
+        help_text="The authors' declaration of competing interests, verbatim.",
+    )
     citation_count = models.PositiveIntegerField(
         null=True, blank=True, help_text="Citation count reported by the source."
     )
@@ -307,10 +322,44 @@ class Study(models.Model):
 
     def clean(self) -> None:
         clean_identifiers(self)
+        self.grants = normalize_grants(self.grants)
         if self.pub_date and self.pub_year and self.pub_date.year != self.pub_year:
             raise ValidationError({"pub_year": "Year differs from the publication date's year."})
         if self.pub_date and not self.pub_year:
             self.pub_year = self.pub_date.year
+
+
+GRANT_KEYS = ("agency", "grant_id", "acronym", "country")
+
+
+def normalize_grants(grants: object) -> list[dict[str, str]]:
+    """Grants as imports store them, each with all of ``GRANT_KEYS`` as text; what a
+    curator typed that cannot be one (not a list of objects, a number for an agency, a
+    grant with neither agency nor number) is a ValidationError on ``grants``."""
+    if grants in (None, ""):
+        return []
+    if not isinstance(grants, list):
+        raise ValidationError({"grants": "Expected a list of grants."})
+    normalized = []
+    for index, grant in enumerate(grants, 1):
+        if not isinstance(grant, dict):
+            raise ValidationError({"grants": f"Grant {index}: expected an object."})
+        unknown = sorted(set(grant) - set(GRANT_KEYS))
+        if unknown:
+            known = ", ".join(GRANT_KEYS)
+            raise ValidationError(
+                {"grants": f"Grant {index}: unknown key {unknown[0]!r} (use {known})."}
+            )
+        values = {}
+        for key in GRANT_KEYS:
+            value = grant.get(key) or ""
+            if not isinstance(value, str):
+                raise ValidationError({"grants": f"Grant {index}: {key} must be text."})
+            values[key] = " ".join(value.split())
+        if not (values["agency"] or values["grant_id"]):
+            raise ValidationError({"grants": f"Grant {index}: needs an agency or a number."})
+        normalized.append(values)
+    return normalized
 
 
 # What a curator edits on a study, in the admin and through the API alike (the rest is
@@ -334,6 +383,9 @@ STUDY_EDITABLE_FIELDS = (
     "publication_types",
     "keywords",
     "related_articles",
+    "grants",
+    "funding_statement",
+    "conflict_of_interest",
     "is_retracted",
     "citation_count",
     "review_status",

@@ -311,6 +311,17 @@ def derive(record: StudyRecord, *, full: bool = True, known: Derived | None = No
         {"relation": r.relation, "ref_source": r.ref_source, "pmid": r.pmid}
         for r in record.related_articles
     ]
+    grants = list(
+        dict.fromkeys(
+            (g.agency, g.grant_id, g.acronym, g.country)
+            for g in record.grants
+            if g.agency or g.grant_id
+        )
+    )
+    grant_dicts = [
+        {"agency": agency, "grant_id": grant_id, "acronym": acronym, "country": country}
+        for agency, grant_id, acronym, country in grants
+    ]
     mesh: dict[str, list] = {}
     mesh_uis: dict[str, str] = {}
     for heading in record.mesh_headings:
@@ -356,6 +367,10 @@ def derive(record: StudyRecord, *, full: bool = True, known: Derived | None = No
         "keywords_json": json_text(keywords),
         "related_articles": related,
         "related_articles_json": json_text(related),
+        "grants": grant_dicts,
+        "grants_json": json_text(grant_dicts),
+        "funding_statement": record.funding_statement,
+        "conflict_of_interest": record.conflict_of_interest,
         "is_retracted": is_retracted(record),
         "citation_count": record.citation_count,
         "mesh_names": mesh_names,

