@@ -32,6 +32,7 @@ from evidence.importers.records import (
     NEEDS_CURATION_WARNING,
     AbstractSectionRecord,
     AuthorRecord,
+    GrantRecord,
     InvalidRecord,
     JournalRecord,
     MeshHeadingRecord,
@@ -500,6 +501,7 @@ _USED_TAGS = frozenset(
     {"PMID", "TI", "BTI", "TT", "AB", "LA", "VI", "IP", "PG", "DP", "DEP", "LID", "AID", "PMC"}
     | {"JT", "TA", "JID", "PB", "IS", "ISSN", "PT", "MH", "OT"}
     | {"FAU", "AU", "CN", "AD", "AUID", "IR", "FIR", "FED", "ED"}
+    | {"GR", "COIS"}
     | _RELATION_TAGS.keys()
 )
 
@@ -551,7 +553,39 @@ def _build_record(raw: _RawRecord, location: SourceLocation) -> ParsedItem:
     record.keywords = unique(values["OT"])
     record.authors = _read_authors(record, used)
     record.related_articles = _read_related_articles(record, used)
+    record.grants = [grant for value in values["GR"] if (grant := grant_from_line(value))]
+    record.conflict_of_interest = first("COIS")
     return record
+
+
+# PubMed's institute codes in GR lines: "CA", "HL", "WT_", "MRC_", "ImNIH", "NULL".
+_GRANT_ACRONYM_RE = re.compile(r"^[A-Za-z]{2,6}_?$")
+
+
+def grant_from_line(value: str) -> GrantRecord | None:
+    """A GR line, PubMed's Grant with its parts joined by "/" and the missing ones left
+    out: 'R01 CA123456/CA/NCI NIH HHS/United States', '089176/Wellcome Trust/United
+    Kingdom', 'MR/K006584/1/MRC_/Medical Research Council/United Kingdom'.
+
+    Grant numbers may hold slashes themselves, so the line is read from the end: the
+    country, the agency, then an institute code when the part before looks like one
+    (letters only) and is not all that is left of a number.
+    """
+    parts = [part.strip() for part in value.split("/")]
+    if not any(parts):
+        return None
+    if len(parts) == 1:
+        return GrantRecord(agency=parts[0])
+    country, agency, rest = parts[-1], parts[-2], parts[:-2]
+    acronym = ""
+    if rest and _GRANT_ACRONYM_RE.match(rest[-1]):
+        acronym = rest.pop()
+    return GrantRecord(
+        agency=agency,
+        grant_id="/".join(rest),
+        acronym="" if acronym == "NULL" else acronym,
+        country=country,
+    )
 
 
 # An LID/AID without PubMed's "[doi]" marker that is still a DOI: ERIC's resolver URLs,

@@ -40,6 +40,7 @@ from evidence.importers.records import (
     AbstractSectionRecord,
     AuthorRecord,
     DeletedCitations,
+    GrantRecord,
     InvalidRecord,
     JournalRecord,
     KnownQuery,
@@ -185,7 +186,7 @@ _KNOWN_GROUP = 250
 _ANSWER_GRACE = 0.1
 # Part of every source digest: change it when what is read from an article changes, so
 # that articles imported by the older reading are read again instead of skipped.
-_DIGEST_KEY = b"evidb pubmed-xml reader 2"
+_DIGEST_KEY = b"evidb pubmed-xml reader 3"  # 3: grants and CoiStatement
 
 
 def _article_pmid(elem: etree._Element) -> int | None:
@@ -644,6 +645,8 @@ class _RecordBuilder:
                 self.keywords(child)
             elif tag == "CommentsCorrectionsList":
                 self.comments_corrections(child)
+            elif tag == "CoiStatement":
+                record.conflict_of_interest = _text(child)
             elif tag == "MedlineJournalInfo":
                 for info in child:
                     if info.tag == "NlmUniqueID":
@@ -690,6 +693,8 @@ class _RecordBuilder:
                     self.article_date = _date(child)
             elif tag == "VernacularTitle":
                 self.vernacular_title = _text(child)
+            elif tag == "GrantList":
+                self.grants(child)
 
     def journal(self, elem: etree._Element) -> None:
         journal = self.record.journal
@@ -835,6 +840,22 @@ class _RecordBuilder:
             if keyword and key not in self.keywords_seen:
                 self.keywords_seen.add(key)
                 self.record.keywords.append(keyword)
+
+    def grants(self, elem: etree._Element) -> None:
+        for grant in elem:
+            if grant.tag != "Grant":
+                continue
+            parts = {child.tag: clean(child.text) for child in grant}
+            acronym = parts.get("Acronym", "")
+            record = GrantRecord(
+                agency=parts.get("Agency", ""),
+                grant_id=parts.get("GrantID", ""),
+                # PubMed writes the placeholder "NULL" where an agency has no code.
+                acronym="" if acronym == "NULL" else acronym,
+                country=parts.get("Country", ""),
+            )
+            if record.agency or record.grant_id:
+                self.record.grants.append(record)
 
     def comments_corrections(self, elem: etree._Element) -> None:
         for item in elem:
@@ -999,6 +1020,8 @@ class _RecordBuilder:
                 self.keywords(child)
             elif tag == "ReferenceList":
                 self.reference_list(child)
+            elif tag == "GrantList":
+                self.grants(child)
 
     def book(self, elem: etree._Element) -> None:
         for child in elem:

@@ -298,3 +298,56 @@ def test_a_sparse_record_without_pubmed_tags_is_still_medline():
 def test_a_ris_file_is_not_taken_for_a_sparse_medline_file():
     with pytest.raises(ParseError, match="looks like a RIS file"):
         parse_bytes(b"TY  - JOUR\nTI  - A title\nER  - \n")
+
+
+# --- Funding (GR) and competing interests (COIS) ---------------------------------------
+
+# PubMed's "Save → PubMed format", trimmed: GR is Grant's number/code/agency/country with
+# the missing parts left out; an MRC number holds slashes of its own; COIS wraps.
+FUNDED = b"""PMID- 28775130
+TI  - A funded study.
+GR  - Z01 CP010119/CP/NCI NIH HHS/United States
+GR  - 089176/Wellcome Trust/United Kingdom
+GR  - MR/K006584/1/MRC_/Medical Research Council/United Kingdom
+GR  - Z99 CA999999/NULL/Intramural NIH HHS/United States
+GR  - CIHR/Canada
+COIS- Dr Smith reports grants from Example Pharma, outside the submitted work. The
+      other authors declare no competing interests.
+"""
+
+
+def test_grant_lines_are_read_from_the_end():
+    record = parse_one(FUNDED)
+
+    assert [(g.grant_id, g.acronym, g.agency, g.country) for g in record.grants] == [
+        ("Z01 CP010119", "CP", "NCI NIH HHS", "United States"),
+        ("089176", "", "Wellcome Trust", "United Kingdom"),
+        ("MR/K006584/1", "MRC_", "Medical Research Council", "United Kingdom"),
+        ("Z99 CA999999", "", "Intramural NIH HHS", "United States"),
+        ("", "", "CIHR", "Canada"),
+    ]
+
+
+def test_competing_interests_join_their_continuation_lines():
+    assert parse_one(FUNDED).conflict_of_interest == (
+        "Dr Smith reports grants from Example Pharma, outside the submitted work. "
+        "The other authors declare no competing interests."
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("R01 CA123456/CA/NCI NIH HHS/United States", ("R01 CA123456", "CA", "NCI NIH HHS")),
+        ("Wellcome Trust", ("", "", "Wellcome Trust")),
+        ("WT_/Wellcome Trust/United Kingdom", ("", "WT_", "Wellcome Trust")),
+    ],
+)
+def test_grant_line_forms(line, expected):
+    grant = medline.grant_from_line(line)
+    assert (grant.grant_id, grant.acronym, grant.agency) == expected
+
+
+@pytest.mark.parametrize("line", ["", "/", " / / "])
+def test_an_empty_grant_line_is_no_grant(line):
+    assert medline.grant_from_line(line) is None

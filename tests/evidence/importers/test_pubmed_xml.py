@@ -566,6 +566,49 @@ def test_book_article_with_chapter_title_and_chapter_authors():
     assert (record.pub_date.year, record.pub_date.month) == (2010, 6)
 
 
+def test_biopython_grants_and_competing_interests(sample_path):
+    # Three NIH grants in GrantList, one with PubMed's "NULL" institute code, and the
+    # CoiStatement at the end of MedlineCitation.
+    [record] = [item for item in parse_sample(sample_path, "biopython_pubmed5.xml")]
+
+    assert [(g.agency, g.grant_id, g.acronym, g.country) for g in record.grants] == [
+        ("NCI NIH HHS", "Z01 CP010119", "CP", "United States"),
+        ("NIEHS NIH HHS", "Z01 ES049030", "ES", "United States"),
+        ("Intramural NIH HHS", "Z99 CA999999", "", "United States"),
+    ]
+    assert record.conflict_of_interest == "Competing interests: None declared."
+
+
+def test_zotero_grant_without_institute_code(sample_path):
+    record = only_study(parse_sample(sample_path, "zotero_pubmed_structured_abstract.xml"))
+
+    assert [(g.agency, g.grant_id, g.acronym, g.country) for g in record.grants] == [
+        ("CIHR", "102643", "", "Canada")
+    ]
+    assert record.conflict_of_interest == ""
+
+
+def test_grants_of_a_book_chapter_and_marked_up_interests():
+    book = (
+        "<PubmedBookArticle><BookDocument><PMID>556</PMID>"
+        "<Book><BookTitle>The Whole Book</BookTitle>"
+        "<PubDate><Year>2010</Year></PubDate></Book><ArticleTitle>Chapter</ArticleTitle>"
+        '<GrantList CompleteYN="Y"><Grant><Agency>Wellcome Trust</Agency>'
+        "<Country>United Kingdom</Country></Grant><Grant><GrantID> </GrantID></Grant>"
+        "</GrantList></BookDocument></PubmedBookArticle>"
+    )
+    coi = "<CoiStatement>Dr <i>A</i> reports fees from X.</CoiStatement>"
+    items = parse_bytes(document(book, article(pmid="557", citation_extra=coi)))
+    chapter, paper = [item for item in items if isinstance(item, StudyRecord)]
+
+    # A Grant with neither agency nor number is no grant.
+    assert [(g.agency, g.grant_id, g.country) for g in chapter.grants] == [
+        ("Wellcome Trust", "", "United Kingdom")
+    ]
+    assert paper.conflict_of_interest == "Dr A reports fees from X."
+    assert paper.grants == []
+
+
 # ---------------------------------------------------------------------------------------
 # Hostile, broken and foreign documents
 
