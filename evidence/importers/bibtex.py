@@ -20,6 +20,9 @@ Exporters name and fill fields in their own ways (Scopus ``author_keywords`` and
 ``art_number``, Web of Science ``Times-Cited``, Better BibLaTeX extended names, EndNote's
 one keyword per line, Crossref's HTML in titles...): each is read where its field is, and
 tests/evidence/importers/test_bibtex_dialects.py holds one example of each.
+Funding (tests/evidence/importers/test_bibtex_funding.py): Web of Science's
+Funding-Acknowledgement and Funding-Text, Scopus's funding_details and its funding_text
+(numbered "funding_text 1", "funding_text 2"... when there are several), biblatex's funding.
 """
 
 from __future__ import annotations
@@ -67,6 +70,7 @@ from evidence.importers.medline import (
 from evidence.importers.records import (
     NEEDS_CURATION_WARNING,
     AuthorRecord,
+    GrantRecord,
     InvalidRecord,
     JournalRecord,
     ParsedItem,
@@ -120,6 +124,23 @@ _KEYWORD_KEYS = ("author_keywords", "keywords", "keywords-plus")
 # What Wiley (and so the Cochrane Library) writes for an Early View article's volume and
 # issue: a placeholder, not a value.
 _PLACEHOLDERS = frozenset({"n/a"})
+# Free-text funding fields, in whichever of them an entry has: Web of Science Funding-Text,
+# Scopus funding_text ("funding_text 1", "funding_text 2"... since Scopus numbers them
+# when a paper has several), biblatex funding. None of these exporters writes a
+# competing-interests declaration.
+_FUNDING_TEXT_KEY_RE = re.compile(r"^funding(?:[-_]text(?:\s*\d+)?)?$")
+# Web of Science Funding-Acknowledgement: "Agency [id, id]; Agency" (older exports escape
+# the bracket as "{[}", which decodes to "[").
+_WOS_GRANT_IDS_RE = re.compile(r"^(.*?)\s*\[([^\[\]]*)\]$")
+# Scopus funding_details, funders separated by "; ". Current exports write
+# "Agency[, ACRONYM][, (id, id)]", where the agency's own name may hold commas
+# ("Department of Science and Technology, Hubei Provincial People's Government"); 2018
+# exports wrote "[grant id, ][ACRONYM, ]Agency", and a grant id Scopus could not attribute
+# to a funder on its own ("Försvarsmakten; 2013-01199").
+_SCOPUS_GRANT_IDS_RE = re.compile(r",?\s*\(([^()]*)\)$")
+# A funder's acronym: one word with two capitals at least ("NIH", "NSFC", "CNPq", "FP7"),
+# so that neither a name ("Wellcome") nor a grant number ("EP/C51839X/1") is one.
+_FUNDER_ACRONYM_RE = re.compile(r"^(?=(?:[^A-Z]*[A-Z]){2})[A-Za-z0-9&.-]+$")
 _PMID_NOTE_RE = re.compile(r"\bPMID:?\s*(\d{1,9})\b", re.IGNORECASE)
 _PMCID_NOTE_RE = re.compile(r"\bPMCID:?\s*(PMC\d{1,9})\b", re.IGNORECASE)
 _DOI_URL_RE = re.compile(r"https?://(?:dx\.)?doi\.org/\S+", re.IGNORECASE)
@@ -483,6 +504,9 @@ def _field_values(entry: Entry, by_key: dict[str, Entry], warnings: list[str]) -
         warnings.append(f"crossref: no entry {crossref!r} in this file")
         return values
     for field in parent.fields:
+        # A proceedings volume's funding is not its papers' funding.
+        if field.key.startswith("funding"):
+            continue
         if field.key not in _NOT_INHERITED and field.key not in values:
             values[field.key] = field.value
     if "booktitle" not in values and "title" in parent:
@@ -527,6 +551,10 @@ def _build_record(entry: Entry, location: SourceLocation, by_key: dict[str, Entr
         ]
     )
     record.citation_count = _citation_count(values)
+    record.grants = _grants(values, record.warnings)
+    record.funding_statement = "\n\n".join(
+        unique([text(key) for key in values if _FUNDING_TEXT_KEY_RE.match(key)])
+    )
     record.authors = _authors(values.get("author"), record.warnings)
     if not record.authors and values.get("editor"):
         record.authors = _authors(values.get("editor"), record.warnings)
@@ -565,6 +593,78 @@ def _citation_count(values: dict[str, Any]) -> int | None:
     if found := _CITED_BY_RE.search(_verbatim(values.get("note"))):
         return int(found.group(1))
     return None
+
+
+def _grants(values: dict[str, Any], warnings: list[str]) -> list[GrantRecord]:
+    """Web of Science Funding-Acknowledgement and Scopus funding_details, one GrantRecord
+    per agency and grant id, the first of each kept."""
+    wos = _latex_to_text(values.get("funding-acknowledgement"), warnings, field="funding")
+    scopus = _latex_to_text(values.get("funding_details"), warnings, field="funding")
+    grants = _wos_grants(wos) + _scopus_grants(scopus)
+    # Scopus names a funder again without its grant ids ("National Natural Science
+    # Foundation of China, NSFC, (81871234); National Natural Science Foundation of China,
+    # NSFC"): the bare repeat adds nothing to the funder's numbered grants.
+    with_ids = {grant.agency.casefold() for grant in grants if grant.grant_id}
+    seen: set[tuple[str, str]] = set()
+    kept: list[GrantRecord] = []
+    for grant in grants:
+        key = (grant.agency.casefold(), grant.grant_id.casefold())
+        if key in seen or (not grant.grant_id and key[0] in with_ids):
+            continue
+        seen.add(key)
+        kept.append(grant)
+    return kept
+
+
+def _grant_ids(ids: str) -> list[str]:
+    """'81871234, 81671234' in two; no ids at all is one grant without an id."""
+    return [grant_id for part in ids.split(",") if (grant_id := part.strip())] or [""]
+
+
+def _looks_like_grant_id(text: str) -> bool:
+    """'2013-01199', 'EP/C51839X/1', 'R01 GM12345': more digits than letters."""
+    return sum(char.isdigit() for char in text) > sum(char.isalpha() for char in text)
+
+
+def _wos_grants(funding: str) -> list[GrantRecord]:
+    """'National Natural Science Foundation of China [81871234, 81671234]; Saab AB'."""
+    grants: list[GrantRecord] = []
+    for item in _split_top_level(funding, ";", "[]"):
+        agency, ids = item.strip(), ""
+        if found := _WOS_GRANT_IDS_RE.match(agency):
+            agency, ids = found.group(1).strip(), found.group(2)
+        if agency:
+            grants.extend(GrantRecord(agency=agency, grant_id=i) for i in _grant_ids(ids))
+    return grants
+
+
+def _scopus_grants(funding: str) -> list[GrantRecord]:
+    """'National Institutes of Health, NIH, (R01CA123456, R21CA654321)' (current exports),
+    'EP/C51839X/1, EPSRC, Engineering and Physical Sciences Research Council' (2018)."""
+    grants: list[GrantRecord] = []
+    for item in _split_top_level(funding, ";", "()"):
+        item, ids = item.strip(), ""
+        if found := _SCOPUS_GRANT_IDS_RE.search(item):
+            item, ids = item[: found.start()], found.group(1)
+        parts = [part.strip() for part in item.split(",") if part.strip()]
+        acronym = ""
+        if len(parts) > 1 and _FUNDER_ACRONYM_RE.match(parts[-1]):
+            acronym = parts.pop()
+        elif not ids and len(parts) > 1 and _looks_like_grant_id(parts[0]):
+            ids = parts.pop(0)  # 2018: "id, ACRONYM, Agency" or "id, Agency"
+            if len(parts) > 1 and _FUNDER_ACRONYM_RE.match(parts[0]):
+                acronym = parts.pop(0)
+        elif not ids and len(parts) > 1 and _FUNDER_ACRONYM_RE.match(parts[0]):
+            acronym = parts.pop(0)  # 2018: "ACRONYM, Agency"
+        elif len(parts) == 1 and _looks_like_grant_id(parts[0]):
+            continue  # a grant id Scopus did not attribute to any funder
+        agency = ", ".join(parts)
+        if agency:
+            grants.extend(
+                GrantRecord(agency=agency, grant_id=grant_id, acronym=acronym)
+                for grant_id in _grant_ids(ids)
+            )
+    return grants
 
 
 def _read_identifiers(
@@ -693,15 +793,17 @@ def _authors(names: Any, warnings: list[str]) -> list[AuthorRecord]:
     return authors
 
 
-def _split_top_level(value: str, separator: str) -> list[str]:
-    """Split on ``separator`` outside braces: 'given={Jan, Jr}, family=X' in two."""
+def _split_top_level(value: str, separator: str, brackets: str = "{}") -> list[str]:
+    """Split on ``separator`` outside braces (or other ``brackets``): 'given={Jan, Jr},
+    family=X' in two."""
+    opening, closing = brackets
     parts: list[str] = []
     depth = 0
     start = 0
     for index, char in enumerate(value):
-        if char == "{":
+        if char == opening:
             depth += 1
-        elif char == "}":
+        elif char == closing:
             depth = max(depth - 1, 0)
         elif char == separator and depth == 0:
             parts.append(value[start:index])
