@@ -12,7 +12,7 @@ from evidence.exporters.common import (
     publication_year,
     short_name,
 )
-from evidence.importers.records import MeshHeadingRecord, StudyRecord
+from evidence.importers.records import GrantRecord, MeshHeadingRecord, StudyRecord
 
 LINE_WIDTH = 80
 _CONTINUATION = " " * 6
@@ -69,6 +69,12 @@ def _mesh_line(heading: MeshHeadingRecord) -> str:
     return "/".join(parts)
 
 
+def _grant_line(grant: GrantRecord) -> str:
+    """GR as PubMed writes it: number/code/agency/country, the missing parts left out."""
+    parts = (grant.grant_id, grant.acronym, grant.agency, grant.country)
+    return "/".join(part for part in parts if part)
+
+
 def format_record(record: StudyRecord) -> str:
     journal = record.journal
     out: list[str] = [_field("PMID", record.pmid)]
@@ -97,6 +103,7 @@ def format_record(record: StudyRecord) -> str:
             out.append(_field("AUID", f"ORCID: {author.orcid}"))
         out += [_field("AD", affiliation) for affiliation in author.affiliations]
     out.append(_field("LA", record.language))
+    out += [_field("GR", _grant_line(grant)) for grant in record.grants]
     out += [_field("PT", ptype.name) for ptype in record.publication_types]
     if journal is not None:
         out += [
@@ -107,6 +114,7 @@ def format_record(record: StudyRecord) -> str:
     out += [_field("MH", _mesh_line(heading)) for heading in record.mesh_headings]
     out.append(_field("PMC", record.pmcid))
     out += [_field("OT", keyword) for keyword in record.keywords]
+    out.append(_field("COIS", record.conflict_of_interest))
     if record.doi:
         out.append(_field("AID", f"{record.doi} [doi]"))
     if record.pmcid:

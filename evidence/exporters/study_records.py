@@ -33,6 +33,7 @@ from evidence.importers.records import (
     AuthorRecord,
     ConceptRecord,
     EffectSizeRecord,
+    GrantRecord,
     JournalRecord,
     LimitationRecord,
     MeshHeadingRecord,
@@ -102,6 +103,8 @@ _STUDY_FIELDS = (
     "pub_date_text",
     "pub_year",
     "citation_count",
+    "funding_statement",
+    "conflict_of_interest",
     "review_status",
     "journal_id",
     "journal__title",
@@ -113,7 +116,7 @@ _STUDY_FIELDS = (
 )
 # JSON columns come as text and are decoded with orjson: Django's json.loads per value
 # was the largest single cost of a RIS export.
-_STUDY_JSON_FIELDS = ("abstract_sections", "keywords", "related_articles")
+_STUDY_JSON_FIELDS = ("abstract_sections", "keywords", "related_articles", "grants")
 
 
 def _json_text(name: str) -> Cast:
@@ -413,6 +416,17 @@ def _chunk_records(rows: list[dict[str, Any]], parts: frozenset[str]) -> Iterato
                 )
                 for related in _json(row["related_articles_json"]) or []
             ],
+            grants=[
+                GrantRecord(
+                    agency=grant.get("agency", ""),
+                    grant_id=grant.get("grant_id", ""),
+                    acronym=grant.get("acronym", ""),
+                    country=grant.get("country", ""),
+                )
+                for grant in _json(row["grants_json"]) or []
+            ],
+            funding_statement=row["funding_statement"],
+            conflict_of_interest=row["conflict_of_interest"],
             appraisal=(
                 _appraisal_record(row, concepts.get(study_id, ()))
                 if APPRAISAL in parts and row["appraisal__study"] is not None

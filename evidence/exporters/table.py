@@ -32,6 +32,10 @@ COLUMNS = (
     "risk_of_bias",
     *(f"{field}_state" for field in REPORTED_FIELDS),
     "main_result",
+    # Funding sources and declared interests: the table is a data-extraction sheet, and
+    # these are items of every such sheet (Cochrane Handbook, chapter 5).
+    "funding",
+    "conflict_of_interest",
 )
 # A cell starting with one of these is run as a formula by Excel and LibreOffice
 # (CSV injection); a leading apostrophe makes it text. No column here is numeric-signed.
@@ -41,6 +45,23 @@ _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 def _cell(value: object) -> str:
     text = "" if value is None else str(value)
     return f"'{text}" if text.startswith(_FORMULA_PREFIXES) else text
+
+
+def funding_summary(record: StudyRecord) -> str:
+    """The funders, each once, with their grant numbers: 'NCI NIH HHS (R01 CA1, P30 CA2);
+    Wellcome Trust'; the source's funding statement when it names no funder."""
+    numbers: dict[str, list[str]] = {}
+    for grant in record.grants:
+        agency = grant.agency or grant.acronym
+        ids = numbers.setdefault(agency, [])
+        if grant.grant_id and grant.grant_id not in ids:
+            ids.append(grant.grant_id)
+    if not numbers:
+        return record.funding_statement
+    return "; ".join(
+        f"{agency} ({', '.join(ids)})" if agency and ids else agency or ", ".join(ids)
+        for agency, ids in numbers.items()
+    )
 
 
 def csv_row(record: StudyRecord) -> list[str]:
@@ -61,6 +82,8 @@ def csv_row(record: StudyRecord) -> list[str]:
         # With no appraisal at all, every field is simply not curated yet.
         *(str(getattr(appraisal, field).state) for field in REPORTED_FIELDS),
         appraisal.main_result,
+        funding_summary(record),
+        record.conflict_of_interest,
     ]
     return [_cell(value) for value in values]
 

@@ -6,6 +6,7 @@ from evidence.importers.records import (
     AbstractSectionRecord,
     AppraisalRecord,
     AuthorRecord,
+    GrantRecord,
     JournalRecord,
     MeshHeadingRecord,
     MeshQualifierRecord,
@@ -72,6 +73,12 @@ def full_record() -> StudyRecord:
             MeshHeadingRecord("Mesenchymal Stem Cells", "D059630", is_major=True),
         ],
         keywords=["osteonecrosis", "cell therapy"],
+        grants=[
+            GrantRecord("NCI NIH HHS", "R01 CA123456", "CA", "United States"),
+            GrantRecord("NCI NIH HHS", "P30 CA008748", "CA", "United States"),
+            GrantRecord("Medical Research Council", "MR/K006584/1", "MRC_", "United Kingdom"),
+        ],
+        conflict_of_interest="JAM reports consulting fees from Example Pharma. Others: none.",
         review_status="reviewed",
         appraisal=AppraisalRecord(
             design="meta_analysis",

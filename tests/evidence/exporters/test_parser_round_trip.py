@@ -70,3 +70,14 @@ def test_a_summary_with_only_its_abstract_survives_export_and_parse(format_name)
 
     assert back.abstract == summary.abstract
     assert (back.title, back.pmid, back.doi) == ("", "", "")
+
+
+def test_grants_and_interests_survive_medline_export_and_parse():
+    # MEDLINE is the citation format with a place for them (GR, COIS); a grant number
+    # holding slashes ("MR/K006584/1") must come back whole.
+    record = full_record()
+
+    (back,) = parse_with("nbib", "".join(stream_export("nbib", [record])))
+
+    assert back.grants == record.grants
+    assert back.conflict_of_interest == record.conflict_of_interest

@@ -13,6 +13,7 @@ from evidence.exporters.study_records import QUERIES_PER_CHUNK
 from evidence.importers.records import (
     ConceptRecord,
     EffectSizeRecord,
+    GrantRecord,
     LimitationRecord,
     MeshQualifierRecord,
     PublicationDate,
@@ -36,6 +37,9 @@ def make_full_study(**kwargs) -> models.Study:
         keywords=["osteonecrosis", "stem cells"],
         abstract_sections=[{"label": "METHODS", "category": "METHODS", "text": "We searched."}],
         related_articles=[{"relation": "ErratumIn", "ref_source": "J X 2021;1:2", "pmid": 123}],
+        grants=[{"agency": "Wellcome Trust", "grant_id": "089176", "country": "United Kingdom"}],
+        funding_statement="Funded by the Wellcome Trust.",
+        conflict_of_interest="None declared.",
         citation_count=7,
         **kwargs,
     )
@@ -86,6 +90,10 @@ def test_every_field_maps_back():
     assert record.keywords == ["osteonecrosis", "stem cells"]
     assert record.abstract_sections[0].label == "METHODS"
     assert record.related_articles == [RelatedArticleRecord("ErratumIn", "J X 2021;1:2", "123")]
+    # A stored grant without a key (curated by hand) reads as empty, not as missing.
+    assert record.grants == [GrantRecord("Wellcome Trust", "089176", "", "United Kingdom")]
+    assert record.funding_statement == "Funded by the Wellcome Trust."
+    assert record.conflict_of_interest == "None declared."
     assert record.citation_count == 7
     assert record.review_status == "draft"
     assert [author.last_name for author in record.authors] == ["First", "Second"]

@@ -218,6 +218,9 @@ class TestMedline:
         assert "MH  - Femur Head Necrosis/*therapy" in lines
         assert "MH  - *Mesenchymal Stem Cells" in lines
         assert "MH  - Humans" in lines
+        assert "GR  - R01 CA123456/CA/NCI NIH HHS/United States" in lines
+        assert "GR  - MR/K006584/1/MRC_/Medical Research Council/United Kingdom" in lines
+        assert "COIS- JAM reports consulting fees from Example Pharma. Others: none." in lines
         assert text.endswith("\n\n")
 
     def test_long_values_wrap_at_80_columns_with_six_space_continuations(self):
@@ -280,6 +283,17 @@ class TestCsv:
         assert row["safety_state"] == "not_reported"
         assert row["outcomes_state"] == "not_curated"
         assert rows[1]["population_state"] == "not_curated"
+        assert row["funding"] == (
+            "NCI NIH HHS (R01 CA123456, P30 CA008748); Medical Research Council (MR/K006584/1)"
+        )
+        assert row["conflict_of_interest"].startswith("JAM reports consulting fees")
+        assert (rows[1]["funding"], rows[1]["conflict_of_interest"]) == ("", "")
+
+    def test_funding_falls_back_to_the_funding_statement(self):
+        record = bare_record()
+        record.funding_statement = "Supported by the Example Foundation."
+        rows = list(csv.DictReader(io.StringIO(text_of(write_csv, [record]))))
+        assert rows[0]["funding"] == "Supported by the Example Foundation."
 
     def test_multiline_and_quoted_values_survive(self):
         record = full_record()
