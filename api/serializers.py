@@ -608,6 +608,18 @@ class RelatedArticleSerializer(serializers.Serializer):
     pmid = serializers.CharField(allow_blank=True, required=False, default="")
 
 
+class GrantSerializer(serializers.Serializer):
+    agency = serializers.CharField(allow_blank=True, required=False, default="")
+    grant_id = serializers.CharField(allow_blank=True, required=False, default="")
+    acronym = serializers.CharField(
+        allow_blank=True,
+        required=False,
+        default="",
+        help_text="The agency's short code: PubMed's institute code, Scopus's acronym.",
+    )
+    country = serializers.CharField(allow_blank=True, required=False, default="")
+
+
 # The schema's study detail. The API builds details with ``study_detail_item`` from
 # plain rows; this serializer renders a Study instance (annotated with references_count
 # and cited_by_count) the same way, and the tests hold the two to the same output.
@@ -624,6 +636,7 @@ class StudyDetailSerializer(serializers.ModelSerializer):
     mesh_terms = MeshTermSerializer(source="mesh_headings", many=True, read_only=True)
     keywords = serializers.ListField(child=serializers.CharField())
     related_articles = RelatedArticleSerializer(many=True)
+    grants = GrantSerializer(many=True, help_text="Funders as the source lists them.")
     appraisal = serializers.SerializerMethodField(
         help_text="Null until the study is appraised (every field then counts as not_curated)."
     )
@@ -656,6 +669,9 @@ class StudyDetailSerializer(serializers.ModelSerializer):
             "mesh_terms",
             "keywords",
             "related_articles",
+            "grants",
+            "funding_statement",
+            "conflict_of_interest",
             "is_retracted",
             "citation_count",
             "imported_from",
@@ -808,6 +824,9 @@ _STUDY_DETAIL_FIELDS: dict[str, Callable[[dict], Any]] = {
     "related_articles": lambda row: _objects(
         row["related_articles"], ("relation", "ref_source", "pmid")
     ),
+    "grants": lambda row: _objects(row["grants"], ("agency", "grant_id", "acronym", "country")),
+    "funding_statement": itemgetter("funding_statement"),
+    "conflict_of_interest": itemgetter("conflict_of_interest"),
     "is_retracted": itemgetter("is_retracted"),
     "citation_count": itemgetter("citation_count"),
     "imported_from": itemgetter("imported_from"),
@@ -858,6 +877,7 @@ class StudyWriteSerializer(ModelCleanSerializer):
     abstract_sections = AbstractSectionSerializer(many=True, required=False)
     keywords = serializers.ListField(child=serializers.CharField(), required=False)
     related_articles = RelatedArticleSerializer(many=True, required=False)
+    grants = GrantSerializer(many=True, required=False)
     publication_types = PublicationTypesField(required=False)
 
     class Meta:

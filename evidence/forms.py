@@ -120,6 +120,9 @@ class StudyAdminForm(PmidFormMixin, forms.ModelForm):
             "abstract_sections": forms.Textarea(attrs={"rows": 4, "cols": 90}),
             "keywords": forms.Textarea(attrs={"rows": 2, "cols": 90}),
             "related_articles": forms.Textarea(attrs={"rows": 2, "cols": 90}),
+            "grants": forms.Textarea(attrs={"rows": 2, "cols": 90}),
+            "funding_statement": forms.Textarea(attrs={"rows": 3, "cols": 90}),
+            "conflict_of_interest": forms.Textarea(attrs={"rows": 3, "cols": 90}),
         }
         help_texts = {
             "doi": "Lower-cased, without 'https://doi.org/' (both are accepted).",

@@ -352,6 +352,13 @@ class StudyAdmin(SimpleHistoryAdmin, BigTableAdmin):
             {"fields": ["review_status", "publication_types", "keywords", "is_retracted"]},
         ),
         (
+            "Funding and interests",
+            {
+                "classes": ["collapse"],
+                "fields": ["grants", "funding_statement", "conflict_of_interest"],
+            },
+        ),
+        (
             "Structured abstract and related articles (JSON)",
             {"classes": ["collapse"], "fields": ["abstract_sections", "related_articles"]},
         ),

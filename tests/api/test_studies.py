@@ -155,6 +155,9 @@ def odd_study() -> Study:
         ],
         keywords=["necrosis", 2020, None],
         related_articles=[{"relation": "CommentIn", "pmid": 123}, {"ref_source": "x"}],
+        grants=[{"agency": "NCI NIH HHS", "grant_id": 123, "bogus": 1}, {"country": "UK"}],
+        funding_statement="Funded by X.",
+        conflict_of_interest="None.",
         pub_date=datetime.date(2020, 3, 1),
         pub_date_precision="month",
         imported_at=datetime.datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=datetime.UTC),
@@ -190,6 +193,25 @@ def test_detail_is_what_the_serializer_gives_byte_for_byte(api, make):
     response = api.get(f"{LIST}{study.id}/")
 
     assert response.content == serialized_detail(study.id)
+
+
+def test_detail_shows_funding_and_declared_interests(api):
+    study = StudyFactory(
+        grants=[{"agency": "Wellcome Trust", "grant_id": "089176", "country": "United Kingdom"}],
+        conflict_of_interest="None declared.",
+    )
+
+    body = api.get(f"{LIST}{study.id}/").json()
+
+    assert body["grants"] == [
+        {
+            "agency": "Wellcome Trust",
+            "grant_id": "089176",
+            "acronym": "",
+            "country": "United Kingdom",
+        }
+    ]
+    assert (body["funding_statement"], body["conflict_of_interest"]) == ("", "None declared.")
 
 
 def test_list_with_every_detail_field_gives_the_details(api):

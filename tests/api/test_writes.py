@@ -101,6 +101,8 @@ def test_create_study_normalises_identifiers_and_returns_the_detail(curator_api)
         ({"title": "x", "review_status": "done"}, "review_status"),
         ({"title": "x", "journal": 999999}, "journal"),
         ({"title": "x", "keywords": "hip"}, "keywords"),
+        ({"title": "x", "grants": [{"agency": ["NIH"]}]}, "grants"),
+        ({"title": "x", "grants": {"agency": "NIH"}}, "grants"),
     ],
 )
 def test_invalid_study_is_400_naming_the_field(curator_api, payload, field):
@@ -109,6 +111,27 @@ def test_invalid_study_is_400_naming_the_field(curator_api, payload, field):
     assert response.status_code == 400
     assert field in response.json()
     assert not Study.objects.exists()
+
+
+def test_curator_records_funding_and_interests(curator_api):
+    study = StudyFactory()
+
+    response = curator_api.patch(
+        f"/api/v1/studies/{study.id}/",
+        {
+            "grants": [{"agency": "Example Pharma"}],
+            "conflict_of_interest": "Two authors are employees of Example Pharma.",
+        },
+        format="json",
+    )
+
+    assert response.status_code == 200
+    study.refresh_from_db()
+    assert study.grants == [
+        {"agency": "Example Pharma", "grant_id": "", "acronym": "", "country": ""}
+    ]
+    assert study.conflict_of_interest == "Two authors are employees of Example Pharma."
+    assert response.json()["grants"] == study.grants
 
 
 def test_duplicate_identifier_is_400(curator_api):

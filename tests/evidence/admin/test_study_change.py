@@ -93,6 +93,46 @@ def test_duplicate_doi_in_another_spelling_is_refused(admin_client):
     assert field_errors(response, "doi") == ["Study with this DOI already exists."]
 
 
+def test_funding_and_interests_are_edited_on_the_study_page(admin_client):
+    study = factories.StudyFactory()
+
+    response = post_change(
+        admin_client,
+        study,
+        grants='[{"agency": "Example  Pharma", "grant_id": "EP-1"}]',
+        conflict_of_interest="Two authors are employees of Example Pharma.",
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    study.refresh_from_db()
+    assert study.grants == [
+        {"agency": "Example Pharma", "grant_id": "EP-1", "acronym": "", "country": ""}
+    ]
+    assert study.conflict_of_interest == "Two authors are employees of Example Pharma."
+    assert "Funding and interests" in admin_client.get(change_url(study)).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ('{"agency": "NIH"}', "Expected a list of grants."),
+        ('["NIH"]', "Grant 1: expected an object."),
+        ('[{"agency": "NIH"}, {"funder": "NSF"}]', "Grant 2: unknown key 'funder'"),
+        ('[{"agency": 5}]', "Grant 1: agency must be text."),
+        ('[{"country": "UK"}]', "Grant 1: needs an agency or a number."),
+    ],
+)
+def test_a_grant_that_cannot_be_one_is_refused_on_its_field(admin_client, typed, message):
+    study = factories.StudyFactory()
+
+    response = post_change(admin_client, study, grants=typed)
+
+    assert response.status_code == 200
+    assert any(message in error for error in field_errors(response, "grants"))
+    study.refresh_from_db()
+    assert study.grants == []
+
+
 def test_add_page_creates_a_study_with_normalised_identifiers(admin_client):
     url = reverse("admin:evidence_study_add")
     data = change_form_data(admin_client.get(url))
