@@ -15,6 +15,7 @@ from evidence.importers.records import (
     AuthorRecord,
     ConceptRecord,
     EffectSizeRecord,
+    GrantRecord,
     InvalidRecord,
     JournalRecord,
     LimitationRecord,
@@ -101,6 +102,9 @@ def rich_record(number: int = 1) -> StudyRecord:
         related_articles=[
             RelatedArticleRecord(relation="ErratumIn", ref_source="J X 2021", pmid="1")
         ],
+        grants=[GrantRecord("NIDDK NIH HHS", "R01 DK1", "DK", "United States")],
+        funding_statement="Supported by the NIDDK.",
+        conflict_of_interest="None declared.",
         appraisal=AppraisalRecord(
             design="rct",
             population=ReportedValue(ReportingState.REPORTED, "adults"),
