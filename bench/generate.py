@@ -6,7 +6,9 @@ Records look like the annual baseline's: a structured abstract in four labelled 
 with some <i>/<sup> markup, about six authors with affiliations (some ORCIDs, now and
 then a collective name), about ten MeSH headings with qualifiers and major flags, about
 three publication types, keywords, a journal with ISSN / ISO abbreviation / NlmUniqueID,
-a PubDate (sometimes a MedlineDate), doi/pmc article ids and about thirty references.
+a PubDate (sometimes a MedlineDate), doi/pmc article ids, grants (in about 40 % of the
+records, one to three) and a competing-interests statement (in about half), and about
+thirty references.
 References point partly at other generated PMIDs, so the citation graph resolves within
 the file, and partly at PMIDs or DOIs outside it.
 
@@ -41,6 +43,7 @@ from evidence.importers.records import (  # noqa: E402
     AuthorRecord,
     ConceptRecord,
     EffectSizeRecord,
+    GrantRecord,
     JournalRecord,
     LimitationRecord,
     MeshHeadingRecord,
@@ -65,6 +68,9 @@ DOCTYPE = (
     '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
     '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n'
 )
+# Part of the default file names of the benchmarks: a file made by an older generator is
+# not reused. 2: grants and CoiStatement.
+GENERATOR_VERSION = 2
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
@@ -170,6 +176,21 @@ _PUBLICATION_TYPES = (
     ("Clinical Trial", "D016430"),
     ("Multicenter Study", "D016448"),
 )
+_AGENCIES = (
+    ("NIAMS NIH HHS", "AR", "United States"),
+    ("NIA NIH HHS", "AG", "United States"),
+    ("NHLBI NIH HHS", "HL", "United States"),
+    ("Wellcome Trust", "WT_", "United Kingdom"),
+    ("Medical Research Council", "MRC_", "United Kingdom"),
+    ("CIHR", "", "Canada"),
+    ("Deutsche Forschungsgemeinschaft", "", "Germany"),
+)
+_INTERESTS = (
+    "The authors declare no competing interests.",
+    "Competing interests: None declared.",
+    "One author received consulting fees from a device manufacturer; the others declare "
+    "no conflicts of interest.",
+)
 _KEYWORDS = (
     "femoral head necrosis",
     "core decompression",
@@ -256,6 +277,15 @@ class PubmedGenerator:
             keywords=rng.sample(_KEYWORDS, rng.randint(3, 6)),
             references=self._references(rng, index),
         )
+        # A generator of its own, so that the other fields stay those of version 1.
+        funding = random.Random(f"{self.seed}-{index}-funding")
+        if funding.random() < 0.4:
+            record.grants = [
+                GrantRecord(agency, _grant_number(funding, acronym), acronym, country)
+                for agency, acronym, country in funding.sample(_AGENCIES, funding.randint(1, 3))
+            ]
+        if funding.random() < 0.5:
+            record.conflict_of_interest = funding.choice(_INTERESTS)
         if curated:
             add_curation(record, rng)
         return record
@@ -521,6 +551,24 @@ def _reference_xml(work: WorkRecord) -> str:
     return f"<Reference><Citation>{escape(work.raw_text)}</Citation>{id_list}</Reference>"
 
 
+def _grant_number(rng: random.Random, acronym: str) -> str:
+    """NIH's 'R01 AR012345' for an institute code, a plain number for other funders."""
+    number = f"{rng.randrange(10**6):06d}"
+    return f"R01 {acronym}{number}" if len(acronym) == 2 else number
+
+
+def _grant_list_xml(record: StudyRecord) -> list[str]:
+    if not record.grants:
+        return []
+    grants = "".join(
+        f"<Grant><GrantID>{escape(g.grant_id)}</GrantID>"
+        + (f"<Acronym>{g.acronym}</Acronym>" if g.acronym else "")
+        + f"<Agency>{escape(g.agency)}</Agency><Country>{g.country}</Country></Grant>"
+        for g in record.grants
+    )
+    return [f'<GrantList CompleteYN="Y">{grants}</GrantList>']
+
+
 def article_xml(record: StudyRecord) -> str:
     journal = record.journal
     date = record.pub_date
@@ -566,6 +614,7 @@ def article_xml(record: StudyRecord) -> str:
                 for ptype in record.publication_types
             ),
             "</PublicationTypeList>",
+            *_grant_list_xml(record),
             "</Article>",
             "<MedlineJournalInfo><Country>England</Country>",
             f"<MedlineTA>{escape(journal.iso_abbreviation)}</MedlineTA>",
@@ -580,6 +629,11 @@ def article_xml(record: StudyRecord) -> str:
                 for keyword in record.keywords
             ),
             "</KeywordList>",
+            *(
+                [f"<CoiStatement>{escape(record.conflict_of_interest)}</CoiStatement>"]
+                if record.conflict_of_interest
+                else []
+            ),
             "</MedlineCitation>",
             "<PubmedData><History>",
             f'<PubMedPubDate PubStatus="received"><Year>{pub_year - 1}</Year><Month>6</Month>'

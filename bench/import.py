@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import common
+from bench.generate import GENERATOR_VERSION
 
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/evidb_bench"
 TARGET_RATE = 600  # records/s, whole import
@@ -134,7 +135,9 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(result, default=str))
         return
 
-    path = args.file or Path(f"/tmp/evidb-bench-{args.records}-seed{args.seed}.xml")
+    path = args.file or Path(
+        f"/tmp/evidb-bench-{args.records}-seed{args.seed}-v{GENERATOR_VERSION}.xml"
+    )
     if args.file is None:
         _generate(path, records=args.records, seed=args.seed)
 
