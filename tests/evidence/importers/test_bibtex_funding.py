@@ -6,21 +6,8 @@ names, escaping and layout as that source writes them), not a copy of a whole fi
 
 from __future__ import annotations
 
-import io
-
-from evidence.importers import bibtex
-from evidence.importers.records import GrantRecord, StudyRecord
-
-
-def parse_text(text: str, source_name: str = "funding.bib") -> list:
-    return list(bibtex.parse(io.BytesIO(text.encode("utf-8")), source_name=source_name))
-
-
-def parse_one(text: str) -> StudyRecord:
-    (record,) = parse_text(text)
-    assert isinstance(record, StudyRecord), record
-    return record
-
+from evidence.importers.records import GrantRecord
+from tests.evidence.importers.test_bibtex_dialects import parse_one, parse_text
 
 # --- Web of Science -----------------------------------------------------------------------
 
