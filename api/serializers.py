@@ -45,7 +45,7 @@ from evidence.models import (
     Work,
 )
 from evidence.models.appraisal import REPORTED_FIELDS
-from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR
+from evidence.models.bibliographic import GRANT_KEYS, MAX_YEAR, MIN_YEAR
 from evidence.search import build_search_document, refresh_search_document
 from evidence.selectors import MAX_ID
 from evidence.services.importing import REPORT_COUNTS
@@ -824,7 +824,7 @@ _STUDY_DETAIL_FIELDS: dict[str, Callable[[dict], Any]] = {
     "related_articles": lambda row: _objects(
         row["related_articles"], ("relation", "ref_source", "pmid")
     ),
-    "grants": lambda row: _objects(row["grants"], ("agency", "grant_id", "acronym", "country")),
+    "grants": lambda row: _objects(row["grants"], GRANT_KEYS),
     "funding_statement": itemgetter("funding_statement"),
     "conflict_of_interest": itemgetter("conflict_of_interest"),
     "is_retracted": itemgetter("is_retracted"),

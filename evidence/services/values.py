@@ -24,7 +24,7 @@ from evidence.importers.records import (
     StudyRecord,
 )
 from evidence.models.appraisal import REPORTED_FIELDS
-from evidence.models.bibliographic import MAX_YEAR, MIN_YEAR, Author, Journal
+from evidence.models.bibliographic import GRANT_KEYS, MAX_YEAR, MIN_YEAR, Author, Journal
 from evidence.models.choices import (
     Certainty,
     ConceptKind,
@@ -311,16 +311,14 @@ def derive(record: StudyRecord, *, full: bool = True, known: Derived | None = No
         {"relation": r.relation, "ref_source": r.ref_source, "pmid": r.pmid}
         for r in record.related_articles
     ]
-    grants = list(
-        dict.fromkeys(
+    # Each grant once, in the shape Study.clean holds curated ones to.
+    grant_dicts = [
+        dict(zip(GRANT_KEYS, parts, strict=True))
+        for parts in dict.fromkeys(
             (g.agency, g.grant_id, g.acronym, g.country)
             for g in record.grants
             if g.agency or g.grant_id
         )
-    )
-    grant_dicts = [
-        {"agency": agency, "grant_id": grant_id, "acronym": acronym, "country": country}
-        for agency, grant_id, acronym, country in grants
     ]
     mesh: dict[str, list] = {}
     mesh_uis: dict[str, str] = {}
